@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ltun top-level build.
+#
+#   make                 module (for KVER/KDIR), ltunctl, selftests
+#   make check           build, then run the selftests in a VM for every kernel
+#                        that has both an image in /boot and headers (KVERS=...)
+#   make demo            a TLS tunnel between two namespaces, in a VM
+#   make install         module (to /lib/modules/KVER/extra) and ltunctl
+#   make lint            checkpatch --strict, sparse, W=1 on the module
+
+# Kernel selection: the running kernel if it has a build dir, else the newest
+# installed headers.
+newest_kver = $(shell ls -d /lib/modules/*/build 2>/dev/null | \
+		sed 's|/lib/modules/||;s|/build||' | sort -V | tail -n 1)
+ifeq ($(KDIR),)
+  ifeq ($(KVER),)
+    KVER := $(shell uname -r)
+    ifeq ($(wildcard /lib/modules/$(KVER)/build),)
+      KVER := $(newest_kver)
+      $(info ltun: running kernel has no headers, building for $(KVER))
+    endif
+  endif
+  KDIR := /lib/modules/$(KVER)/build
+else
+  ifeq ($(KVER),)
+    KVER := $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+  endif
+endif
+
+# Every kernel we can both build for and boot (make check runs them all).
+KVERS ?= $(shell for d in /lib/modules/*/build; do \
+		v=$${d%/build}; v=$${v\#/lib/modules/}; \
+		[ -e /boot/vmlinuz-$$v ] && echo $$v; done | sort -V)
+
+BUILD    := $(CURDIR)/build
+MODBUILD := $(BUILD)/$(KVER)
+PREFIX   ?= /usr/local
+
+.PHONY: all module userspace selftests check demo install clean lint bench
+
+all: module userspace selftests
+
+# kbuild writes objects next to the sources, so each kernel gets a shadow tree
+# of symlinks under build/KVER and several kernels can be built side by side.
+module:
+	@test -d $(KDIR) || { echo "ltun: no kernel build dir $(KDIR) (install linux-headers-$(KVER))" >&2; exit 1; }
+	@mkdir -p $(MODBUILD)/kmod $(MODBUILD)/uapi/linux
+	@for f in $(CURDIR)/kmod/* $(CURDIR)/uapi/linux/* $(CURDIR)/Kbuild; do \
+		rel=$${f#$(CURDIR)/}; ln -sfn $$f $(MODBUILD)/$$rel; done
+	$(MAKE) -C $(KDIR) M=$(MODBUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+	@echo "ltun: built $(MODBUILD)/kmod/ltun.ko for $(KVER)"
+
+userspace:
+	$(MAKE) -C userspace
+
+selftests:
+	$(MAKE) -C selftests
+
+check: userspace selftests
+	@test -n "$(KVERS)" || { echo "ltun: no kernel with both /boot/vmlinuz-* and headers" >&2; exit 1; }
+	@for v in $(KVERS); do $(MAKE) --no-print-directory module KVER=$$v KDIR= || exit 1; done
+	selftests/vm/check.sh $(KVERS)
+
+demo: userspace selftests module
+	selftests/vm/run-vm.sh --kver $(KVER) -- $(CURDIR)/selftests/demo.sh
+
+install: module userspace
+	$(MAKE) -C $(KDIR) M=$(MODBUILD) INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(KVER)
+	$(MAKE) -C userspace install PREFIX=$(PREFIX)
+
+lint:
+	selftests/lint.sh $(KVER)
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean
