@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/* "ltunctl dev show [DEV]" and "ltunctl dev set DEV max-peers N". */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "json.h"
+#include "nl.h"
+#include "ops.h"
+#include "show.h"
+#include "util.h"
+
+void usage_dev(FILE *f)
+{
+	fprintf(f,
+		"  ltunctl dev show [DEV]\n"
+		"  ltunctl dev set DEV max-peers N\n");
+}
+
+struct dev_show_ctx {
+	unsigned int n;
+};
+
+static int dev_show_one(const struct dev_info *di, void *data)
+{
+	struct dev_show_ctx *ctx = data;
+
+	show_dev(di, ctx->n++ == 0);
+	return 0;
+}
+
+static int dev_show(int argc, char **argv)
+{
+	const char *ifname = NULL;
+	struct dev_show_ctx ctx = { 0 };
+	char err[NL_ERRLEN];
+	struct nl nl;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("dev show", "unexpected argument '%s'", argv[1]);
+	if (argc == 1) {
+		if (is_help(argv[0])) {
+			usage_dev(stdout);
+			return 0;
+		}
+		ifname = argv[0];
+		if (strlen(ifname) >= IF_NAMESIZE)
+			return usage_error("dev show", "device name '%s' too long", ifname);
+	}
+	if (nl_open_report(&nl, "dev show") < 0)
+		return 1;
+	if (json_output)
+		json_array_begin(NULL);
+	ret = ops_dev_get(&nl, ifname, dev_show_one, &ctx, err, sizeof(err));
+	if (json_output) {
+		json_array_end();
+		json_end_document();
+	}
+	nl_close(&nl);
+	if (ret < 0) {
+		if (ret == -ENODEV && !err[0])
+			snprintf(err, sizeof(err), "no such device '%s'", ifname ? ifname : "");
+		nl_perror("dev show", ret, err);
+		return 1;
+	}
+	return 0;
+}
+
+static int dev_set(int argc, char **argv)
+{
+	const char *ifname;
+	uint32_t max = 0;
+	bool have_max = false;
+	char err[NL_ERRLEN];
+	struct nl nl;
+	int ret;
+
+	if (argc < 1)
+		return usage_error("dev set", "missing DEV");
+	ifname = argv[0];
+	if (strlen(ifname) >= IF_NAMESIZE)
+		return usage_error("dev set", "device name '%s' too long", ifname);
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "max-peers"))
+			return usage_error("dev set", "unknown keyword '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return usage_error("dev set", "missing value for '%s'", argv[i]);
+		if (!parse_u32(argv[i + 1], 1, 65535, &max))
+			return usage_error("dev set", "max-peers '%s' is not in 1..65535",
+					   argv[i + 1]);
+		have_max = true;
+	}
+	if (!have_max)
+		return usage_error("dev set", "nothing to set (max-peers N)");
+	if (nl_open_report(&nl, "dev set") < 0)
+		return 1;
+	ret = ops_dev_set_max_peers(&nl, ifname, max, err, sizeof(err));
+	nl_close(&nl);
+	if (ret < 0) {
+		nl_perror("dev set", ret, err);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_dev(int argc, char **argv)
+{
+	if (argc < 1 || is_help(argv[0])) {
+		usage_dev(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[0], "show"))
+		return dev_show(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "set")) {
+		if (argc > 1 && is_help(argv[1])) {
+			usage_dev(stdout);
+			return 0;
+		}
+		return dev_set(argc - 1, argv + 1);
+	}
+	return usage_error("dev", "unknown subcommand '%s'", argv[0]);
+}

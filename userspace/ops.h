@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ltun generic netlink operations: decode replies, build requests. */
+#ifndef LTUNCTL_OPS_H
+#define LTUNCTL_OPS_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <linux/ltun.h>
+
+#include "addr.h"
+#include "nl.h"
+
+#define PEER_MAX_AIPS 64
+
+struct stats {
+	bool present[LTUN_STATS_A_MAX + 1];
+	uint64_t v[LTUN_STATS_A_MAX + 1];
+};
+
+struct peer_info {
+	uint32_t ifindex;
+	char ifname[IF_NAMESIZE];
+	uint32_t id;
+	uint32_t flags;
+	struct sockaddr_storage remote, local;
+	size_t remote_len, local_len;
+	size_t n_aip;
+	bool aip_truncated;
+	struct prefix aip[PEER_MAX_AIPS];
+	struct stats stats;
+	bool has_uptime, has_cipher, has_version;
+	uint64_t uptime_ms;
+	uint16_t cipher, version;
+	uint32_t del_reason;
+};
+
+struct dev_info {
+	uint32_t ifindex;
+	char ifname[IF_NAMESIZE];
+	uint32_t max_peers, n_peers;
+	struct stats stats;
+};
+
+typedef int (*peer_fn)(const struct peer_info *pi, void *data);
+typedef int (*dev_fn)(const struct dev_info *di, void *data);
+
+/* Decode a PEER_GET reply or PEER_DEL_NTF notification. */
+int ops_parse_peer(const struct nlmsghdr *nlh, struct peer_info *pi);
+
+/* Every peer of ifname (id 0), or the one peer id. */
+int ops_peer_get(struct nl *nl, const char *ifname, uint32_t id, peer_fn fn, void *data,
+		 char *err, size_t errlen);
+/* Every ltun device (ifname NULL) or one. */
+int ops_dev_get(struct nl *nl, const char *ifname, dev_fn fn, void *data,
+		char *err, size_t errlen);
+int ops_dev_set_max_peers(struct nl *nl, const char *ifname, uint32_t max,
+			  char *err, size_t errlen);
+int ops_peer_del(struct nl *nl, const char *ifname, uint32_t id, char *err, size_t errlen);
+/* Attach fd as a new peer allowed aips; *id is the kernel's peer id. */
+int ops_peer_new(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
+		 size_t n, uint32_t *id, char *err, size_t errlen);
+
+const char *ops_cipher_name(uint16_t cipher);
+const char *ops_version_name(uint16_t version);
+const char *ops_del_reason_name(uint32_t reason);
+/* JSON key of a counter, NULL for padding/unknown. */
+const char *ops_stat_key(unsigned int t);
+
+#endif

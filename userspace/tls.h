@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TLS 1.3 handshake with GnuTLS, then kernel TLS (kTLS) on the socket. */
+#ifndef LTUNCTL_TLS_H
+#define LTUNCTL_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TLS_HANDSHAKE_TIMEOUT_MS 10000
+
+struct tls_creds;
+
+/*
+ * Load credentials. cert/key (both or neither) are our own certificate;
+ * ca is the trust anchor used to verify the other side (client: required,
+ * server: optional, and when given clients must present a certificate).
+ * Returns NULL with a reason in err.
+ */
+struct tls_creds *tls_creds_load(const char *cert, const char *key, const char *ca,
+				 char *err, size_t errlen);
+void tls_creds_free(struct tls_creds *c);
+
+/*
+ * Run the TLS 1.3 handshake on the connected blocking socket fd and
+ * switch it to kTLS for both directions. server selects the role;
+ * verify_name (client only) is the name or IP the server certificate must
+ * match. On success returns 0 and, if cipher is non-NULL, the cipher name;
+ * GnuTLS state is gone and fd is a plain kTLS socket. On failure returns
+ * -1 with a one-line reason in err.
+ */
+int tls_handshake_ktls(int fd, struct tls_creds *c, bool server,
+		       const char *verify_name, char *cipher, size_t cipherlen,
+		       char *err, size_t errlen);
+
+/* Human name of an alert description (for alerts read through kTLS). */
+const char *tls_alert_name(unsigned int desc);
+
+#endif
