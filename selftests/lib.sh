@@ -76,7 +76,7 @@ lt_skip() {
 
 # Exit with the overall status; the EXIT trap cleans up.
 lt_finish() {
-	echo "# $((LT_N - LT_FAILS)) passed, $LT_FAILS failed"
+	echo "# summary: $((LT_N - LT_FAILS)) checks ok, $LT_FAILS not ok"
 	[ "$LT_FAILS" -eq 0 ] && exit 0
 	exit 1
 }
@@ -96,7 +96,7 @@ bg_stop() {
 	local pid=${1:-}
 	# never let an empty or 0 pid turn into "kill the process group"
 	case $pid in '' | 0 | *[!0-9]*) return 0 ;; esac
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; bg_forget "$pid"; return 0; }
 	kill "$pid" 2>/dev/null
 	for _ in $(seq 30); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -104,7 +104,18 @@ bg_stop() {
 	done
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	bg_forget "$pid"
 	return 0
+}
+
+# Drop a reaped pid from the cleanup list (bash complains about waiting
+# twice, and the number could be reused).
+bg_forget() {
+	local p keep=()
+	for p in "${LT_BG_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	LT_BG_PIDS=("${keep[@]}")
 }
 
 lt_cleanup() {
@@ -148,12 +159,16 @@ wait_pid() {
 		sleep 0.1
 	done
 	wait "$pid"
+	local rc=$?
+	bg_forget "$pid"
+	return $rc
 }
 
 require_root_env() {
 	[ "$(id -u)" -eq 0 ] || lt_skip "needs root"
 	[ -x "$LTUNCTL" ] || lt_skip "no ltunctl at $LTUNCTL (make userspace)"
 	[ -x "$TCP_XFER" ] || lt_skip "no $TCP_XFER (make -C selftests)"
+	command -v ping >/dev/null || lt_skip "needs ping (iputils-ping)"
 	command -v openssl >/dev/null || lt_skip "needs openssl"
 	grep -qw '^ltun' /proc/modules || modprobe ltun 2>/dev/null ||
 		{ [ -r "$LTUN_KO" ] && insmod "$LTUN_KO"; } ||
