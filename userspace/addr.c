@@ -132,6 +132,12 @@ const char *sockaddr_str(const struct sockaddr *sa, size_t salen, char *buf, siz
 	} else if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
+		/* a dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], a, sizeof(a));
+			snprintf(buf, len, "%s:%u", a, ntohs(in6->sin6_port));
+			return buf;
+		}
 		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
 		snprintf(buf, len, "[%s]:%u", a, ntohs(in6->sin6_port));
 	} else {

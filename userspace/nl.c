@@ -88,6 +88,7 @@ int nl_open(struct nl *nl, char *err, size_t errlen)
 	int ret;
 
 	err[0] = '\0';
+	memset(buf, 0, sizeof(buf));
 	ret = open_genl(nl);
 	if (ret < 0) {
 		snprintf(err, errlen, "generic netlink socket: %s", strerror(-ret));
@@ -130,9 +131,12 @@ void nl_close(struct nl *nl)
 
 struct nlmsghdr *nl_msg(struct nl *nl, void *buf, uint8_t cmd, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 
+	/* libmnl leaves attribute padding as it finds it: send no stack junk */
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = nl->family;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));

@@ -78,6 +78,7 @@ int rtnl_dev_addrs(unsigned int ifindex, struct prefix *out, size_t max)
 	}
 	portid = mnl_socket_get_portid(sk);
 
+	memset(req, 0, sizeof(req));
 	nlh = mnl_nlmsg_put_header(req);
 	nlh->nlmsg_type = RTM_GETADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;

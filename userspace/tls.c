@@ -90,7 +90,7 @@ void tls_creds_free(struct tls_creds *c)
 
 const char *tls_alert_name(unsigned int desc)
 {
-	const char *n = gnutls_alert_get_strname((gnutls_alert_description_t)desc);
+	const char *n = gnutls_alert_get_name((gnutls_alert_description_t)desc);
 
 	return n ? n : "unknown alert";
 }
@@ -104,6 +104,10 @@ static void handshake_error(gnutls_session_t s, int ret, char *err, size_t errle
 
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
 								 &out, 0) == 0) {
+			size_t l = strlen((const char *)out.data);
+
+			while (l && out.data[l - 1] == ' ')
+				out.data[--l] = '\0';
 			snprintf(err, errlen, "certificate verification failed: %s",
 				 (const char *)out.data);
 			gnutls_free(out.data);
@@ -283,6 +287,9 @@ int tls_handshake_ktls(int fd, struct tls_creds *c, bool server,
 	} while (ret == GNUTLS_E_INTERRUPTED);
 	if (ret < 0) {
 		handshake_error(s, ret, err, errlen);
+		/* Tell the other side why (bad certificate etc.), best effort. */
+		if (ret != GNUTLS_E_FATAL_ALERT_RECEIVED && ret != GNUTLS_E_PREMATURE_TERMINATION)
+			gnutls_alert_send_appropriate(s, ret);
 		goto fail;
 	}
 	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3) {
