@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <linux/netlink.h>
@@ -562,6 +563,13 @@ static int ntf_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int seq_ok(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -580,6 +588,9 @@ int ltun_ntf_wait(struct ltun_nl *nl, int timeout_ms, struct ltun_del_ntf *ntf)
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ntf_cb, &ctx);
+	/* Notifications carry seq 0; nl_socket_disable_seq_check() only
+	 * changes the socket's own callbacks, not this set. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
 	/* Read one datagram at a time so a second notification stays queued. */
 	while (!ctx.got) {
 		struct pollfd pfd = { .fd = nl_socket_get_fd(nl->sk),
@@ -590,10 +601,13 @@ int ltun_ntf_wait(struct ltun_nl *nl, int timeout_ms, struct ltun_del_ntf *ntf)
 			break;
 		if (poll(&pfd, 1, (int)left) <= 0)
 			continue;
-		if (nl_recvmsgs(nl->sk, cb) < 0) {
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (ret < 0) {
+			fprintf(stderr, "# ltun_ntf_wait: %s\n", nl_geterror(ret));
 			ret = -EIO;
 			break;
 		}
+		ret = -ETIMEDOUT;
 	}
 	if (ctx.got)
 		ret = 0;
