@@ -46,6 +46,7 @@ enum ltun_cmd {
 
 	__LTUN_CMD_MAX
 };
+
 #define LTUN_CMD_MAX (__LTUN_CMD_MAX - 1)
 
 /**
@@ -69,6 +70,7 @@ enum ltun_a {
 
 	__LTUN_A_MAX
 };
+
 #define LTUN_A_MAX (__LTUN_A_MAX - 1)
 
 /**
@@ -108,6 +110,7 @@ enum ltun_peer_a {
 
 	__LTUN_PEER_A_MAX
 };
+
 #define LTUN_PEER_A_MAX (__LTUN_PEER_A_MAX - 1)
 
 /**
@@ -118,6 +121,7 @@ enum ltun_peer_a {
 enum ltun_peer_flags {
 	LTUN_PEER_F_PLAINTEXT = 1U << 0,
 };
+
 #define LTUN_PEER_F_ALL (LTUN_PEER_F_PLAINTEXT)
 
 /**
@@ -137,6 +141,7 @@ enum ltun_aip_a {
 
 	__LTUN_AIP_A_MAX
 };
+
 #define LTUN_AIP_A_MAX (__LTUN_AIP_A_MAX - 1)
 
 /**
@@ -172,6 +177,7 @@ enum ltun_stats_a {
 
 	__LTUN_STATS_A_MAX
 };
+
 #define LTUN_STATS_A_MAX (__LTUN_STATS_A_MAX - 1)
 
 /**
@@ -195,6 +201,7 @@ enum ltun_del_reason {
 
 	__LTUN_DEL_REASON_MAX
 };
+
 #define LTUN_DEL_REASON_MAX (__LTUN_DEL_REASON_MAX - 1)
 
 #endif /* _UAPI_LINUX_LTUN_H */

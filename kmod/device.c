@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ltun net_device: an L3 point-to-multipoint interface without link
+ * layer, queue or ARP. Transmit looks the destination up in the allowed-ips
+ * table (lockless, under the RCU read lock the stack already holds) and
+ * queues the packet on that peer.
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/if_arp.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/icmp.h>
+#include <net/netfilter/nf_conntrack.h>
+
+#include "compat.h"
+#include "device.h"
+#include "peer.h"
+#include "tx.h"
+
+static void ltun_tx_no_peer(struct ltun_dev *ltun, struct sk_buff *skb)
+{
+	ltun_stats_add(ltun->stats, LTUN_STAT_TX_NO_PEER, 1);
+	/* Tell the sender at once instead of letting it time out. */
+	if (skb->protocol == htons(ETH_P_IP))
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	else
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, 0);
+	kfree_skb(skb);
+}
+
+static netdev_tx_t ltun_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct ltun_dev *ltun = netdev_priv(dev);
+	struct ltun_peer *peer;
+	const u8 *daddr;
+	u8 family;
+
+	if (skb->protocol == htons(ETH_P_IP) &&
+	    pskb_network_may_pull(skb, sizeof(struct iphdr))) {
+		family = 4;
+		daddr = (const u8 *)&ip_hdr(skb)->daddr;
+	} else if (skb->protocol == htons(ETH_P_IPV6) &&
+		   pskb_network_may_pull(skb, sizeof(struct ipv6hdr))) {
+		family = 6;
+		daddr = ipv6_hdr(skb)->daddr.s6_addr;
+	} else {
+		ltun_stats_add(ltun->stats, LTUN_STAT_TX_OTHER_DROPS, 1);
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
+
+	/* The core holds rcu_read_lock_bh() around ndo_start_xmit; take
+	 * the plain flavour too, which the table's lookup asserts.
+	 */
+	rcu_read_lock();
+	peer = ltun_aip_lookup(&ltun->aips, family, daddr);
+	if (unlikely(!peer)) {
+		rcu_read_unlock();
+		ltun_tx_no_peer(ltun, skb);
+		return NETDEV_TX_OK;
+	}
+	/* Nothing downstream needs the route or conntrack entry: release
+	 * them now rather than while the packet waits in the queue.
+	 */
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	ltun_tx_queue(peer, skb);
+	rcu_read_unlock();
+	return NETDEV_TX_OK;
+}
+
+static void ltun_get_stats64(struct net_device *dev,
+			     struct rtnl_link_stats64 *tot)
+{
+	struct ltun_dev *ltun = netdev_priv(dev);
+	struct ltun_stats_sum s;
+
+	ltun_stats_read(ltun->stats, &s);
+	tot->rx_packets = s.c[LTUN_STAT_RX_PACKETS];
+	tot->rx_bytes = s.c[LTUN_STAT_RX_BYTES];
+	tot->tx_packets = s.c[LTUN_STAT_TX_PACKETS];
+	tot->tx_bytes = s.c[LTUN_STAT_TX_BYTES];
+	tot->rx_errors = s.c[LTUN_STAT_RX_INVALID];
+	tot->rx_dropped = s.c[LTUN_STAT_RX_INVALID] + s.c[LTUN_STAT_RX_SPOOFED] +
+			  s.c[LTUN_STAT_RX_OTHER_DROPS];
+	tot->tx_errors = s.c[LTUN_STAT_TX_NO_PEER];
+	tot->tx_dropped = s.c[LTUN_STAT_TX_QUEUE_FULL] +
+			  s.c[LTUN_STAT_TX_NO_PEER] +
+			  s.c[LTUN_STAT_TX_OTHER_DROPS];
+}
+
+static int ltun_dev_init(struct net_device *dev)
+{
+	struct ltun_dev *ltun = netdev_priv(dev);
+	int err;
+
+	ltun->dev = dev;
+	mutex_init(&ltun->lock);
+	xa_init_flags(&ltun->peers, XA_FLAGS_ALLOC1);
+	ltun->max_peers = LTUN_DEFAULT_MAX_PEERS;
+	ltun_aip_table_init(&ltun->aips, &ltun->lock);
+	INIT_WORK(&ltun->reap_work, ltun_reap_work);
+
+	ltun->stats = ltun_stats_alloc();
+	if (!ltun->stats)
+		return -ENOMEM;
+	err = gro_cells_init(&ltun->gro_cells, dev);
+	if (err) {
+		ltun_stats_free(ltun->stats);
+		ltun->stats = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Runs on every way a device goes away (ip link del, its netns deleted,
+ * module removed), under RTNL, while the device still has its name, index
+ * and netns, so the peer-removed notifications can say where they were.
+ */
+static void ltun_dev_uninit(struct net_device *dev)
+{
+	struct ltun_dev *ltun = netdev_priv(dev);
+
+	ltun_peer_del_all(ltun, LTUN_DEL_REASON_DEVICE_GONE);
+	/* No peer is left to queue it again. */
+	cancel_work_sync(&ltun->reap_work);
+	gro_cells_destroy(&ltun->gro_cells);
+	xa_destroy(&ltun->peers);
+}
+
+/* Counters are read until the very end (ndo_get_stats64 after uninit). */
+static void ltun_dev_destruct(struct net_device *dev)
+{
+	struct ltun_dev *ltun = netdev_priv(dev);
+
+	ltun_stats_free(ltun->stats);
+}
+
+static const struct net_device_ops ltun_netdev_ops = {
+	.ndo_init		= ltun_dev_init,
+	.ndo_uninit		= ltun_dev_uninit,
+	.ndo_start_xmit		= ltun_xmit,
+	.ndo_get_stats64	= ltun_get_stats64,
+};
+
+static void ltun_setup(struct net_device *dev)
+{
+	dev->netdev_ops = &ltun_netdev_ops;
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->mtu = LTUN_DEFAULT_MTU;
+	dev->min_mtu = IPV4_MIN_MTU;
+	dev->max_mtu = LTUN_WIRE_MAX_DATA;
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = ltun_dev_destruct;
+	ltun_compat_set_lltx(dev);
+}
+
+static int ltun_validate(struct nlattr *tb[], struct nlattr *data[],
+			 struct netlink_ext_ack *extack)
+{
+	if (tb[IFLA_ADDRESS]) {
+		NL_SET_ERR_MSG_MOD(extack, "ltun devices have no link-layer address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct rtnl_link_ops ltun_link_ops __read_mostly = {
+	.kind		= "ltun",
+	.priv_size	= sizeof(struct ltun_dev),
+	.setup		= ltun_setup,
+	.validate	= ltun_validate,
+};

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ltun: an L3 tunnel whose data path runs in the kernel, carrying IP packets
+ * to peers over TCP sockets that userspace has set up with kernel TLS.
+ */
+#include <linux/ltun.h>
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <net/rtnetlink.h>
+
+#include "device.h"
+#include "netlink.h"
+
+#define LTUN_VERSION "0.1.0"
+
+/*
+ * Runs every peer's RX and TX worker and each device's reap work. Per-CPU,
+ * so a worker runs where the socket callback or transmit that queued it ran.
+ */
+struct workqueue_struct *ltun_wq;
+
+static int __init ltun_init(void)
+{
+	int err;
+
+	ltun_wq = alloc_workqueue("ltun", 0, 0);
+	if (!ltun_wq)
+		return -ENOMEM;
+
+	err = rtnl_link_register(&ltun_link_ops);
+	if (err)
+		goto err_wq;
+
+	err = ltun_nl_register();
+	if (err)
+		goto err_link;
+
+	pr_info("ltun " LTUN_VERSION " loaded\n");
+	return 0;
+
+err_link:
+	rtnl_link_unregister(&ltun_link_ops);
+err_wq:
+	destroy_workqueue(ltun_wq);
+	return err;
+}
+
+static void __exit ltun_exit(void)
+{
+	/* Devices first: removing their peers still sends notifications. */
+	rtnl_link_unregister(&ltun_link_ops);
+	ltun_nl_unregister();
+	destroy_workqueue(ltun_wq);
+}
+
+module_init(ltun_init);
+module_exit(ltun_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("L3 tunnel over kernel-TLS TCP sockets");
+MODULE_AUTHOR("The ltun developers");
+MODULE_VERSION(LTUN_VERSION);
+MODULE_ALIAS_RTNL_LINK("ltun");
+MODULE_ALIAS_GENL_FAMILY(LTUN_GENL_NAME);

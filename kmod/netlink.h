@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Generic netlink family "ltun" (see uapi/linux/ltun.h). */
+#ifndef _LTUN_NETLINK_H
+#define _LTUN_NETLINK_H
+
+struct ltun_peer;
+
+int ltun_nl_register(void);
+void ltun_nl_unregister(void);
+void ltun_nl_notify_peer_del(struct ltun_peer *peer);
+
+#endif /* _LTUN_NETLINK_H */

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A peer: one TCP (usually kTLS) connection and what it carries. */
+#ifndef _LTUN_PEER_H
+#define _LTUN_PEER_H
+
+#include <linux/ltun.h>
+#include <linux/ltun_wire.h>
+#include <linux/net.h>
+#include <linux/ptr_ring.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+
+#include "allowedips.h"
+#include "stats.h"
+
+struct ltun_dev;
+
+/* Packets waiting for the TX worker, per peer; more are dropped. */
+#define LTUN_TX_RING_SIZE	1024
+/* Packets handed to one sendmsg() call. */
+#define LTUN_TX_BATCH		64
+/* Receive buffer: room for one largest frame plus what follows it. */
+#define LTUN_RX_BUF_SIZE	(128 * 1024)
+
+/**
+ * struct ltun_tx_batch - packets being written to the socket
+ * @skbs: the packets, in queue order
+ * @hdrs: their frame headers
+ * @iov: header and data of each packet, alternating
+ * @n: number of packets
+ * @total: bytes in @iov
+ * @sent: bytes the socket has taken so far (a non-blocking send may stop
+ *	part way through; the rest is sent when the socket has room again)
+ *
+ * Owned by the peer's TX worker; no other context touches it while the
+ * peer is linked.
+ */
+struct ltun_tx_batch {
+	struct sk_buff *skbs[LTUN_TX_BATCH];
+	struct ltun_wire_hdr hdrs[LTUN_TX_BATCH];
+	struct kvec iov[2 * LTUN_TX_BATCH];
+	unsigned int n;
+	size_t total;
+	size_t sent;
+};
+
+/**
+ * struct ltun_peer - one connection of a device
+ * @ltun: owning device; outlives the peer (the device removes its peers
+ *	before it goes away)
+ * @id: unique within the device, never 0
+ * @flags: &enum ltun_peer_flags
+ * @sock: the TCP socket; the peer holds a reference on its file
+ * @saved_data_ready: socket callback replaced by ltun_sk_data_ready()
+ * @saved_write_space: socket callback replaced by ltun_sk_write_space()
+ * @saved_state_change: socket callback replaced by ltun_sk_state_change()
+ * @aips: this peer's &struct ltun_aip_entry list, under &ltun_dev.lock
+ * @tx_ring: packets from any CPU to the TX worker (multi-producer under the
+ *	ring's own producer lock, single consumer: @tx_work)
+ * @tx: batch in flight, owned by @tx_work
+ * @tx_work: writes @tx_ring to the socket, in process context because
+ *	kTLS sendmsg sleeps
+ * @rx_buf: bytes read from the socket not yet framed, owned by @rx_work
+ * @rx_fill: bytes in @rx_buf
+ * @rx_work: reads the socket, in process context for the same reason
+ * @fail_reason: first &enum ltun_del_reason a worker reported, 0 if none;
+ *	set once with cmpxchg
+ * @unlinked: removal has begun; under &ltun_dev.lock
+ * @del_reason: reason reported when the removal completes
+ * @stats: per-CPU peer counters
+ * @created_ns: boot-time clock when attached
+ * @remote: transport address of the far end, taken when attached
+ * @local: local transport address, taken when attached
+ * @tls_cipher: TLS_CIPHER_* in use, 0 on a plaintext peer
+ * @tls_version: TLS_1_3_VERSION etc., 0 on a plaintext peer
+ * @reap_node: on a private list while being removed
+ *
+ * Lifetime: a peer is reachable from &ltun_dev.peers (under the lock), the
+ * allowed-ips table and the socket's sk_user_data (both RCU), and from its
+ * own work items. Removal unlinks it from all three under &ltun_dev.lock,
+ * waits for an RCU grace period so no reader still holds it, cancels the
+ * work items synchronously, then frees it. No reference count is needed.
+ */
+struct ltun_peer {
+	struct ltun_dev *ltun;
+	u32 id;
+	u32 flags;
+	struct socket *sock;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+	struct list_head aips;
+	struct ptr_ring tx_ring;
+	struct ltun_tx_batch tx;
+	struct work_struct tx_work;
+	u8 *rx_buf;
+	size_t rx_fill;
+	struct work_struct rx_work;
+	atomic_t fail_reason;
+	bool unlinked;
+	enum ltun_del_reason del_reason;
+	struct ltun_pcpu_stats __percpu *stats;
+	u64 created_ns;
+	struct sockaddr_storage remote;
+	struct sockaddr_storage local;
+	u16 tls_cipher;
+	u16 tls_version;
+	struct list_head reap_node;
+};
+
+int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
+		  const struct ltun_aip *aips, unsigned int n_aips,
+		  u32 *id, struct netlink_ext_ack *extack);
+int ltun_peer_del(struct ltun_dev *ltun, u32 id);
+void ltun_peer_del_all(struct ltun_dev *ltun, enum ltun_del_reason reason);
+void ltun_peer_fail(struct ltun_peer *peer, enum ltun_del_reason reason);
+void ltun_reap_work(struct work_struct *work);
+
+#endif /* _LTUN_PEER_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive path. The socket's data_ready hook queues the peer's RX worker;
+ * the worker reads decrypted bytes (kTLS decrypts inside recvmsg, in our
+ * process context), cuts them into frames and delivers each inner packet
+ * through GRO after checking that its source belongs to this peer.
+ *
+ * Everything read here comes from the network: the frame parser and the
+ * inner-header check live in frame.c, where they can be fuzzed alone.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+
+#include "device.h"
+#include "frame.h"
+#include "peer.h"
+#include "rx.h"
+#include "sock.h"
+
+/* Bytes one worker run may read before it yields to other peers' work. */
+#define LTUN_RX_BUDGET		(512 * 1024)
+
+static void ltun_rx_drop(struct ltun_peer *peer, enum ltun_stat why)
+{
+	ltun_stats_add(peer->stats, why, 1);
+	ltun_stats_add(peer->ltun->stats, why, 1);
+}
+
+/* Deliver one DATA payload. Context: bottom halves disabled. */
+static void ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
+{
+	struct ltun_dev *ltun = peer->ltun;
+	struct ltun_inner inner;
+	struct ltun_peer *owner;
+	struct sk_buff *skb;
+
+	if (ltun_inner_parse(data, len, &inner)) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
+		return;
+	}
+
+	/* The same table that routes our packets to a peer says which
+	 * sources that peer may use: anything else is spoofed.
+	 */
+	rcu_read_lock();
+	owner = ltun_aip_lookup(&ltun->aips, inner.family, inner.saddr);
+	rcu_read_unlock();
+	if (owner != peer) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_SPOOFED);
+		return;
+	}
+
+	skb = netdev_alloc_skb(ltun->dev, len);
+	if (unlikely(!skb)) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
+		return;
+	}
+	skb_put_data(skb, data, len);
+	skb->protocol = inner.family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	skb_reset_mac_header(skb);
+	skb_reset_network_header(skb);
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;
+
+	ltun_stats_add2(peer->stats, LTUN_STAT_RX_PACKETS, 1,
+			LTUN_STAT_RX_BYTES, len);
+	ltun_stats_add2(ltun->stats, LTUN_STAT_RX_PACKETS, 1,
+			LTUN_STAT_RX_BYTES, len);
+	gro_cells_receive(&ltun->gro_cells, skb);
+}
+
+/*
+ * Process every complete frame in the buffer and keep the incomplete tail.
+ * Return: 0, or -EPROTO when the stream cannot be framed.
+ */
+static int ltun_rx_frames(struct ltun_peer *peer)
+{
+	const u8 *p = peer->rx_buf;
+	size_t left = peer->rx_fill;
+	enum ltun_frame_status st;
+	struct ltun_frame f;
+
+	local_bh_disable();
+	while ((st = ltun_frame_parse(p, left, &f)) == LTUN_FRAME_OK) {
+		switch (f.type) {
+		case LTUN_WIRE_DATA:
+			ltun_rx_packet(peer, f.payload, f.len);
+			break;
+		case LTUN_WIRE_KEEPALIVE:
+			ltun_stats_add(peer->stats, LTUN_STAT_RX_KEEPALIVES, 1);
+			ltun_stats_add(peer->ltun->stats, LTUN_STAT_RX_KEEPALIVES, 1);
+			break;
+		default:
+			/* Control frames belong to userspace and end before
+			 * the handoff; anything else is skipped, so a newer
+			 * peer can add frame types.
+			 */
+			ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
+			break;
+		}
+		p += LTUN_FRAME_HDR_LEN + f.len;
+		left -= LTUN_FRAME_HDR_LEN + f.len;
+	}
+	local_bh_enable();
+
+	if (st == LTUN_FRAME_BAD) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
+		return -EPROTO;
+	}
+	memmove(peer->rx_buf, p, left);
+	peer->rx_fill = left;
+	return 0;
+}
+
+/*
+ * A record that is not application data: an alert ends the connection
+ * (close_notify cleanly), anything else (a KeyUpdate or a stray
+ * post-handshake message) cannot be handled by the kernel and is never
+ * mistaken for tunnel data.
+ */
+static void ltun_rx_record(struct ltun_peer *peer, u8 rtype, const u8 *data,
+			   int len)
+{
+	const char *name = peer->ltun->dev->name;
+
+	if (rtype == LTUN_TLS_ALERT && len >= 2 && data[1] == 0) {
+		ltun_peer_fail(peer, LTUN_DEL_REASON_PEER_CLOSED);
+		return;
+	}
+	if (rtype == LTUN_TLS_ALERT)
+		net_info_ratelimited("%s: peer %u: TLS alert %u\n", name,
+				     peer->id, len >= 2 ? data[1] : 0);
+	else
+		net_info_ratelimited("%s: peer %u: unexpected TLS record type %u\n",
+				     name, peer->id, rtype);
+	ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+}
+
+/**
+ * ltun_rx_work() - the peer's receive worker
+ * @work: &ltun_peer.rx_work
+ */
+void ltun_rx_work(struct work_struct *work)
+{
+	struct ltun_peer *peer = container_of(work, struct ltun_peer, rx_work);
+	size_t budget = LTUN_RX_BUDGET;
+	u8 *room;
+	u8 rtype;
+	int n;
+
+	while (!atomic_read(&peer->fail_reason)) {
+		room = peer->rx_buf + peer->rx_fill;
+		n = ltun_sock_recv(peer->sock, room,
+				   LTUN_RX_BUF_SIZE - peer->rx_fill, &rtype);
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0) {
+			ltun_peer_fail(peer, n == 0 ? LTUN_DEL_REASON_PEER_CLOSED :
+						      LTUN_DEL_REASON_ERROR);
+			return;
+		}
+		if (rtype != LTUN_TLS_APP_DATA) {
+			ltun_rx_record(peer, rtype, room, n);
+			return;
+		}
+
+		peer->rx_fill += n;
+		if (ltun_rx_frames(peer)) {
+			net_info_ratelimited("%s: peer %u: malformed frame\n",
+					     peer->ltun->dev->name, peer->id);
+			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+			return;
+		}
+
+		if (n >= budget) {
+			/* Let other peers' work run, then continue. */
+			queue_work(ltun_wq, work);
+			return;
+		}
+		budget -= n;
+	}
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The peer's socket. kTLS has already replaced the socket's proto (and
+ * installed its own data_ready/write_space), so ltun must not replace the
+ * proto again: it wraps the socket callbacks instead, and always chains to
+ * the ones it found, which keeps kTLS's record parser and TX scheduler
+ * running. The callbacks run in softirq (or with the socket lock held) and
+ * only queue work; all reading and writing happens in process context,
+ * where kTLS is allowed to sleep.
+ */
+#include <linux/tcp.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <net/tls.h>
+
+#include "device.h"
+#include "peer.h"
+#include "sock.h"
+
+/**
+ * ltun_sock_check() - is this socket fit to carry a peer
+ * @sock: socket from userspace
+ * @flags: &enum ltun_peer_flags of the request
+ * @cipher: TLS_CIPHER_* of kTLS, 0 when plaintext
+ * @version: TLS version of kTLS, 0 when plaintext
+ * @extack: error reporting
+ *
+ * Return: 0, or an errno that tells userspace what is wrong (documented in
+ * the README: EPROTONOSUPPORT, ENOTCONN, ENOPROTOOPT).
+ */
+int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
+		    struct netlink_ext_ack *extack)
+{
+	struct sock *sk = sock->sk;
+	const struct tcp_ulp_ops *ulp;
+	struct tls_context *ctx;
+	int err = 0;
+
+	if (sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
+		NL_SET_ERR_MSG_MOD(extack, "socket is not TCP over IPv4 or IPv6");
+		return -EPROTONOSUPPORT;
+	}
+
+	*cipher = 0;
+	*version = 0;
+
+	/* The socket lock keeps a concurrent setsockopt(TLS_RX) from changing
+	 * what is read here.
+	 */
+	lock_sock(sk);
+	if (sk->sk_state != TCP_ESTABLISHED) {
+		NL_SET_ERR_MSG_MOD(extack, "TCP socket is not connected");
+		err = -ENOTCONN;
+		goto out;
+	}
+
+	ulp = inet_csk(sk)->icsk_ulp_ops;
+	if (!ulp) {
+		if (!(flags & LTUN_PEER_F_PLAINTEXT)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "kTLS TX and RX are not configured on the socket (and the plaintext flag is not set)");
+			err = -ENOPROTOOPT;
+		}
+		goto out;
+	}
+	if (strcmp(ulp->name, "tls")) {
+		NL_SET_ERR_MSG_MOD(extack, "socket uses a ULP other than kTLS");
+		err = -ENOPROTOOPT;
+		goto out;
+	}
+
+	ctx = tls_get_ctx(sk);
+	if (ctx->tx_conf == TLS_BASE || ctx->rx_conf == TLS_BASE) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "kTLS must be configured for both TX and RX");
+		err = -ENOPROTOOPT;
+		goto out;
+	}
+	*cipher = ctx->prot_info.cipher_type;
+	*version = ctx->prot_info.version;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * The three hooks below run with the socket's callback lock read-held, so
+ * ltun_sock_detach() (which write-locks it) cannot return while one of them
+ * still looks at the peer; the RCU read section keeps the peer alive across
+ * the chained call regardless.
+ */
+static void ltun_sk_data_ready(struct sock *sk)
+{
+	void (*saved)(struct sock *sk);
+	struct ltun_peer *peer;
+
+	rcu_read_lock();
+	read_lock_bh(&sk->sk_callback_lock);
+	peer = rcu_dereference_sk_user_data(sk);
+	if (peer) {
+		saved = peer->saved_data_ready;
+		queue_work(ltun_wq, &peer->rx_work);
+	} else {
+		saved = sk->sk_data_ready;
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (saved && saved != ltun_sk_data_ready)
+		saved(sk);
+	rcu_read_unlock();
+}
+
+static void ltun_sk_write_space(struct sock *sk)
+{
+	void (*saved)(struct sock *sk);
+	struct ltun_peer *peer;
+
+	rcu_read_lock();
+	read_lock_bh(&sk->sk_callback_lock);
+	peer = rcu_dereference_sk_user_data(sk);
+	if (peer) {
+		saved = peer->saved_write_space;
+		queue_work(ltun_wq, &peer->tx_work);
+	} else {
+		saved = sk->sk_write_space;
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (saved && saved != ltun_sk_write_space)
+		saved(sk);
+	rcu_read_unlock();
+}
+
+/* FIN and RST change the state; the RX worker's next read reports which. */
+static void ltun_sk_state_change(struct sock *sk)
+{
+	void (*saved)(struct sock *sk);
+	struct ltun_peer *peer;
+
+	rcu_read_lock();
+	read_lock_bh(&sk->sk_callback_lock);
+	peer = rcu_dereference_sk_user_data(sk);
+	if (peer) {
+		saved = peer->saved_state_change;
+		queue_work(ltun_wq, &peer->rx_work);
+	} else {
+		saved = sk->sk_state_change;
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (saved && saved != ltun_sk_state_change)
+		saved(sk);
+	rcu_read_unlock();
+}
+
+/**
+ * ltun_sock_attach() - hook the peer's socket
+ * @peer: peer whose @sock passed ltun_sock_check()
+ *
+ * Return: 0, or -EBUSY if the socket already belongs to someone (another
+ * peer, a BPF sockmap, ...).
+ */
+int ltun_sock_attach(struct ltun_peer *peer)
+{
+	struct sock *sk = peer->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (rcu_access_pointer(__sk_user_data(sk))) {
+		write_unlock_bh(&sk->sk_callback_lock);
+		return -EBUSY;
+	}
+	peer->saved_data_ready = sk->sk_data_ready;
+	peer->saved_write_space = sk->sk_write_space;
+	peer->saved_state_change = sk->sk_state_change;
+	rcu_assign_sk_user_data(sk, peer);
+	sk->sk_data_ready = ltun_sk_data_ready;
+	sk->sk_write_space = ltun_sk_write_space;
+	sk->sk_state_change = ltun_sk_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	/* Packets are small and latency matters more than segment count; the
+	 * TX worker already batches.
+	 */
+	tcp_sock_set_nodelay(sk);
+	return 0;
+}
+
+/**
+ * ltun_sock_detach() - restore the socket's callbacks
+ * @peer: attached peer
+ *
+ * After this returns no callback of ours runs on the peer any more; the
+ * caller still waits for a grace period before freeing it.
+ */
+void ltun_sock_detach(struct ltun_peer *peer)
+{
+	struct sock *sk = peer->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_data_ready = peer->saved_data_ready;
+	sk->sk_write_space = peer->saved_write_space;
+	sk->sk_state_change = peer->saved_state_change;
+	rcu_assign_sk_user_data(sk, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/**
+ * ltun_sock_recv() - read decrypted bytes without blocking
+ * @sock: the peer's socket
+ * @buf: destination
+ * @len: room in @buf
+ * @rtype: TLS record type of what was read (application data on a
+ *	plaintext socket)
+ *
+ * kTLS returns one record type per call and reports it in a control
+ * message; without room for that message a non-data record would make the
+ * read fail, so the buffer is always provided.
+ *
+ * Return: bytes read, 0 at end of stream, -EAGAIN when nothing is ready,
+ * or another negative errno.
+ */
+int ltun_sock_recv(struct socket *sock, void *buf, size_t len, u8 *rtype)
+{
+	union {
+		struct cmsghdr cmsg;
+		u8 space[CMSG_SPACE(sizeof(u8))];
+	} ctrl;
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+	int ret;
+
+	memset(&ctrl, 0, sizeof(ctrl));
+	msg.msg_control = &ctrl;
+	msg.msg_controllen = sizeof(ctrl);
+	msg.msg_control_is_user = false;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+
+	ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+
+	*rtype = LTUN_TLS_APP_DATA;
+	if (ret >= 0 && msg.msg_controllen < sizeof(ctrl) &&
+	    ctrl.cmsg.cmsg_level == SOL_TLS &&
+	    ctrl.cmsg.cmsg_type == TLS_GET_RECORD_TYPE)
+		*rtype = *(u8 *)CMSG_DATA(&ctrl.cmsg);
+	return ret;
+}

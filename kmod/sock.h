@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The peer's TCP socket: checks, callback hooks, reads. */
+#ifndef _LTUN_SOCK_H
+#define _LTUN_SOCK_H
+
+#include <linux/net.h>
+#include <linux/netlink.h>
+
+struct ltun_peer;
+
+/* TLS record content types (RFC 8446, section 5.1). */
+#define LTUN_TLS_ALERT		21
+#define LTUN_TLS_HANDSHAKE	22
+#define LTUN_TLS_APP_DATA	23
+
+int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
+		    struct netlink_ext_ack *extack);
+int ltun_sock_attach(struct ltun_peer *peer);
+void ltun_sock_detach(struct ltun_peer *peer);
+int ltun_sock_recv(struct socket *sock, void *buf, size_t len, u8 *rtype);
+
+#endif /* _LTUN_SOCK_H */
