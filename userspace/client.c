@@ -25,6 +25,7 @@
 #include "util.h"
 
 #define CMD "peer add"
+#define WELCOME_TIMEOUT_S 30
 
 struct add_opts {
 	const char *dev, *remote, *ca, *cert, *key, *server_name;
@@ -273,6 +274,12 @@ int cmd_peer_add(int argc, char **argv)
 		errmsg(CMD, "%s: %s", remote, err);
 		goto out;
 	}
+	/*
+	 * The server still has kernel work to do before it answers (kTLS
+	 * setup may load crypto modules the first time, netlink checks):
+	 * allow it more than a network round trip.
+	 */
+	set_timeouts(fd, WELCOME_TIMEOUT_S);
 	if (hello_send(fd, LTUN_WIRE_HELLO, &hello, err, sizeof(err)) < 0) {
 		errmsg(CMD, "sending HELLO: %s", err);
 		goto out;
