@@ -19,7 +19,8 @@ dmesg_mark
 
 # tcp_xfer through the tunnel: xfer NS_RECV NS_SEND ADDR PORT BYTES SEED [-6]
 xfer() {
-	local nsr=$1 nss=$2 addr=$3 port=$4 bytes=$5 seed=$6 v6=${7:-} rpid rc
+	local nsr=$1 nss=$2 addr=$3 port=$4 bytes=$5 seed=$6 v6=${7:-} rpid rc t0 ms
+	t0=$(date +%s%N)
 	bg_run rpid ip netns exec "$nsr" "$TCP_XFER" recv ${v6:+"$v6"} "$port" "$bytes" "$seed" \
 		--timeout 150 >"$LTUN_TMP/xfer-recv.log" 2>&1
 	wait_for 5 port_listening "$nsr" "$port" || { log "receiver not listening"; return 1; }
@@ -28,7 +29,9 @@ xfer() {
 		{ dump_file "$LTUN_TMP/xfer-send.log"; bg_stop "$rpid"; return 1; }
 	wait_pid "$rpid" 30
 	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
 	sed 's/^/#   /' "$LTUN_TMP/xfer-recv.log"
+	log "  $bytes bytes in $ms ms ($((bytes * 8 / 1000 / (ms + 1))) Mbit/s)"
 	return $rc
 }
 
