@@ -81,6 +81,12 @@ stage1() {
 }
 
 stage2() {
+	# devtmpfs lacks the fd links udev would make; bash's <(...) and
+	# many scripts need /dev/fd.
+	$bb ln -sf /proc/self/fd /dev/fd
+	$bb ln -sf /proc/self/fd/0 /dev/stdin
+	$bb ln -sf /proc/self/fd/1 /dev/stdout
+	$bb ln -sf /proc/self/fd/2 /dev/stderr
 	mkdir -p /dev/pts /dev/shm
 	$bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 	$bb mount -t tmpfs -o mode=1777 tmpfs /dev/shm

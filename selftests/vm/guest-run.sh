@@ -1,0 +1,218 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-run.sh [--first N] [--results FILE] [--timeout S] KVER
+#
+# Runs inside the test VM (see check.sh): loads tls and ltun.ko, runs every
+# test of selftests/tests.list and prints one TAP line per test, numbered
+# from N, then a final "dmesg" result (module unloads, kernel log clean).
+# Result lines are also appended to FILE so that the host can count them
+# without parsing the console.  Exit status: 0 if every result passed.
+#
+# tests.list: one test per line, a path relative to selftests/ of an
+# executable, optionally followed by "timeout=SECONDS"; '#' starts a
+# comment.  Exit status 0 = pass, 4 (KSFT_SKIP) = skip, anything else fails.
+#
+# Each test runs with cwd selftests/, stdin /dev/null, in its own process
+# group (killed afterwards, so stray background jobs cannot leak into the
+# next test) and with exactly this environment:
+#   LTUN_SRC  repository root          LTUN_KO  abs path of ltun.ko
+#   LTUNCTL   abs path of ltunctl      KVER     running kernel release
+#   LTUN_TMP  fresh empty dir on tmpfs, removed after the test
+#   PATH HOME=/root TERM=dumb LANG=C.UTF-8
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/../.." && pwd)
+
+first=1
+results=/dev/null
+deftimeout=300
+while [ $# -gt 1 ]; do
+	case $1 in
+	--first) first=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	--timeout) deftimeout=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || { echo "usage: $0 [--first N] [--results FILE] [--timeout S] KVER" >&2; exit 2; }
+kver=$1
+[ "$kver" = "$(uname -r)" ] || echo "# warning: asked for $kver but running $(uname -r)"
+
+ko=$src/build/$kver/kmod/ltun.ko
+ltunctl=$src/userspace/ltunctl
+list=$src/selftests/tests.list
+
+# Kernel log lines that mean the kernel is unhappy, whichever test caused it.
+bad_re='BUG:|WARNING:|Oops|general protection|kernel BUG|RCU stall|rcu.*detected stall'
+bad_re+='|list_add corruption|list_del corruption|refcount_t:|UBSAN|KASAN'
+bad_re+='|unreferenced object|blocked for more than'
+
+n=$((first - 1))
+nfail=0
+
+# tap OK|FAIL|SKIP NAME [REASON]
+tap() {
+	local line
+	n=$((n + 1))
+	case $1 in
+	OK) line="ok $n - $kver $2" ;;
+	SKIP) line="ok $n - $kver $2 # SKIP${3:+ $3}" ;;
+	*) line="not ok $n - $kver $2${3:+ # $3}"; nfail=$((nfail + 1)) ;;
+	esac
+	echo "$line"
+	echo "$line" >>"$results"
+}
+
+# Under TCG every exec of a dynamically linked program costs ~0.1-0.3 s, so
+# the per-test bookkeeping below uses bash builtins wherever it can.
+
+# Copy stdin to stdout as TAP comments.
+comment() {
+	local l
+	while IFS= read -r l || [ -n "$l" ]; do printf '# %s\n' "$l"; done
+}
+
+# The kernel log is drained after each test into kmsg.log, so each chunk
+# belongs to one test; the final check greps the whole file.
+kmsg=/run/ltun-vm/kmsg.log
+# drain_kmsg NAME: append new kernel messages, print the bad ones as
+# comments attributed to NAME.
+drain_kmsg() {
+	local chunk
+	chunk=$(dmesg -c)
+	[ -n "$chunk" ] || return 0
+	printf '%s\n' "$chunk" >>"$kmsg"
+	if [[ $chunk =~ $bad_re ]]; then
+		echo "# kernel complained during $1:"
+		printf '%s\n' "$chunk" | grep -E "$bad_re" | comment
+	fi
+}
+
+module_loaded() {
+	local name _
+	while read -r name _; do
+		[ "$name" = ltun ] && return 0
+	done </proc/modules
+	return 1
+}
+
+load_module() {
+	[ -r "$ko" ] || { echo "ltun.ko not found at $ko (run: make module KVER=$kver)"; return 1; }
+	module_loaded || insmod "$ko"
+}
+
+# Leftovers of one test must not make the next one fail: remove network
+# namespaces and ltun devices it left behind (and say so).
+cleanup_after_test() {
+	local ns dev devs=() nss=()
+	for ns in /run/netns/*; do
+		if [ -e "$ns" ]; then nss+=("${ns##*/}"); fi
+	done
+	for ns in "${nss[@]}"; do
+		echo "# cleanup: deleting leftover netns $ns"
+		ip netns delete "$ns" || true
+	done
+	for dev in /sys/class/net/*; do
+		if [ "${dev##*/}" != lo ]; then devs+=("${dev##*/}"); fi
+	done
+	[ ${#devs[@]} -gt 0 ] || return 0
+	for dev in $(ip -o link show type ltun | awk -F': ' '{print $2}'); do
+		echo "# cleanup: deleting leftover device ${dev%@*}"
+		ip link delete "${dev%@*}" || true
+	done
+}
+
+# run_test PATH TIMEOUT: run one test, print its TAP line.
+run_test() {
+	local path=$1 tmo=$2 exe=$src/selftests/$1 tmpd out tpid rc=0
+	local t0=$SECONDS
+	if [ ! -x "$exe" ] || [ -d "$exe" ]; then
+		echo "# $exe is missing or not executable (make selftests?)"
+		tap FAIL "$path" "not executable"
+		return
+	fi
+	tmpd=/tmp/ltun-test.$n
+	out=/run/ltun-vm/out.$n
+	rm -rf -- "$tmpd"
+	mkdir -m 0700 -- "$tmpd"
+	echo "# === $path (timeout ${tmo}s)"
+
+	# timeout makes itself a process group leader, so the whole group
+	# (the test and anything it forked) can be killed afterwards.
+	(cd "$src/selftests" && exec env -i PATH="$PATH" HOME=/root TERM=dumb \
+		LANG=C.UTF-8 LTUN_SRC="$src" LTUN_KO="$ko" LTUNCTL="$ltunctl" \
+		LTUN_TMP="$tmpd" KVER="$kver" \
+		timeout -k 10 "$tmo" "$exe") </dev/null >"$out" 2>&1 &
+	tpid=$!
+	# Stream the output as it comes (a hung VM still shows how far the
+	# test got); tail exits once the test has.
+	tail --pid="$tpid" -s 0.2 -n +1 -f "$out" | comment
+	wait "$tpid" || rc=$?
+	kill -KILL -- "-$tpid" 2>/dev/null || true
+
+	drain_kmsg "$path"
+	cleanup_after_test
+	if ! module_loaded; then
+		load_module 2>&1 | comment || echo "# could not reload ltun.ko"
+	fi
+	# A test may have mounted something in its dir (rare): unmount first.
+	if grep -q " $tmpd" /proc/mounts; then umount -R -l "$tmpd"; fi
+	rm -rf -- "$tmpd" "$out"
+	echo "# --- $path: exit $rc after $((SECONDS - t0))s"
+
+	case $rc in
+	0) tap OK "$path" ;;
+	4) tap SKIP "$path" ;;
+	124 | 137) tap FAIL "$path" "timed out after ${tmo}s" ;;
+	*) tap FAIL "$path" "exit status $rc" ;;
+	esac
+}
+
+mkdir -p /run/ltun-vm
+# Boot-time messages are not ours to judge; start the log from here.
+dmesg -C
+: >"$kmsg"
+
+if ! modprobe tls; then
+	tap FAIL "modprobe tls"
+	echo "# complete" >>"$results"
+	exit 1
+fi
+if ! load_module 2>&1 | comment || ! module_loaded; then
+	tap FAIL "insmod ltun.ko"
+	echo "# complete" >>"$results"
+	exit 1
+fi
+
+if [ ! -r "$list" ]; then
+	echo "# $list is missing"
+	tap FAIL "tests.list"
+else
+	while read -r path opts; do
+		tmo=$deftimeout
+		for o in $opts; do
+			case $o in timeout=[0-9]*) tmo=${o#timeout=} ;; esac
+		done
+		run_test "$path" "$tmo"
+	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+fi
+
+# Unloading must work and leave nothing behind, then the log must be clean.
+echo "# === dmesg"
+dmesg_ok=1
+if module_loaded && ! rmmod ltun 2>&1 | comment; then
+	echo "# rmmod ltun failed"
+	dmesg_ok=0
+fi
+drain_kmsg "rmmod ltun"
+if grep -qE "$bad_re" "$kmsg"; then
+	echo "# kernel log has errors:"
+	grep -E -B2 -A20 "$bad_re" "$kmsg" | head -n 200 | comment
+	dmesg_ok=0
+fi
+if [ "$dmesg_ok" = 1 ]; then tap OK dmesg; else tap FAIL dmesg; fi
+
+echo "# complete" >>"$results"
+[ "$nfail" = 0 ]
