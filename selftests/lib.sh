@@ -47,13 +47,13 @@ log() { echo "# $*"; }
 
 ok() {
 	LT_N=$((LT_N + 1))
-	echo "# ok $LT_N - $*"
+	echo "# ok $LT_N - $* [${SECONDS}s]"
 }
 
 not_ok() {
 	LT_N=$((LT_N + 1))
 	LT_FAILS=$((LT_FAILS + 1))
-	echo "# not ok $LT_N - $*"
+	echo "# not ok $LT_N - $* [${SECONDS}s]"
 }
 
 # check "description" command...: one result from the command's status.
