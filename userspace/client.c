@@ -281,7 +281,13 @@ int cmd_peer_add(int argc, char **argv)
 	 */
 	set_timeouts(fd, WELCOME_TIMEOUT_S);
 	if (hello_send(fd, LTUN_WIRE_HELLO, &hello, err, sizeof(err)) < 0) {
-		errmsg(CMD, "sending HELLO: %s", err);
+		/*
+		 * In TLS 1.3 a server rejects a client certificate only after
+		 * our side finished the handshake: a reset here usually means
+		 * that, and its alert was lost with the connection.
+		 */
+		errmsg(CMD, "sending HELLO: %s%s", err,
+		       o.cert ? "" : " (does the server require a client certificate?)");
 		goto out;
 	}
 	if (read_welcome(fd, &welcome) < 0)

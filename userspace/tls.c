@@ -205,6 +205,26 @@ bad:
 	return -1;
 }
 
+/*
+ * The peer closed the connection right after the handshake, before kTLS
+ * was on: in TLS 1.3 that is how a server rejects our client certificate
+ * (its alert comes after our Finished). The socket is still plain TCP and
+ * GnuTLS still owns it, so let GnuTLS read that alert for a useful reason.
+ */
+static void closed_after_handshake(gnutls_session_t s, char *err, size_t errlen)
+{
+	char byte;
+	ssize_t r;
+
+	gnutls_record_set_timeout(s, 1000);
+	r = gnutls_record_recv(s, &byte, 1);
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED)
+		snprintf(err, errlen, "peer closed the connection after the handshake "
+			 "with TLS alert: %s", tls_alert_name(gnutls_alert_get(s)));
+	else
+		snprintf(err, errlen, "peer closed the connection after the handshake");
+}
+
 static int ktls_enable(int fd, gnutls_session_t s, char *err, size_t errlen)
 {
 	gnutls_cipher_algorithm_t cipher = gnutls_cipher_get(s);
@@ -216,9 +236,12 @@ static int ktls_enable(int fd, gnutls_session_t s, char *err, size_t errlen)
 	    ktls_fill(s, cipher, 1, &rx, &rxlen, err, errlen) < 0)
 		goto out;
 	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) < 0) {
-		snprintf(err, errlen, "kernel TLS unavailable: setsockopt TCP_ULP \"tls\": %s%s",
-			 strerror(errno),
-			 errno == ENOENT ? " (modprobe tls)" : "");
+		if (errno == ENOTCONN)
+			closed_after_handshake(s, err, errlen);
+		else
+			snprintf(err, errlen,
+				 "kernel TLS unavailable: setsockopt TCP_ULP \"tls\": %s%s",
+				 strerror(errno), errno == ENOENT ? " (modprobe tls)" : "");
 		goto out;
 	}
 	if (setsockopt(fd, SOL_TLS, TLS_TX, &tx, txlen) < 0) {
