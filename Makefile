@@ -59,7 +59,7 @@ selftests:
 
 check: userspace selftests
 	@test -n "$(KVERS)" || { echo "ltun: no kernel with both /boot/vmlinuz-* and headers" >&2; exit 1; }
-	@for v in $(KVERS); do $(MAKE) --no-print-directory module KVER=$$v KDIR= || exit 1; done
+	@for v in $(KVERS); do $(MAKE) --no-print-directory module KVER=$$v KDIR=/lib/modules/$$v/build || exit 1; done
 	selftests/vm/check.sh $(KVERS)
 
 demo: userspace selftests module
