@@ -53,7 +53,10 @@ if [ ! -s "$initrd" ]; then
 fi
 
 run=$(mktemp -d "$vmdir/run.XXXXXX")
-trap 'rm -rf -- "$run"' EXIT
+log=$run/console.log
+# Keep the console of the last run per kernel for post-mortems; each run
+# logs into its own dir first so that parallel runs do not mix.
+trap 'mv -f -- "$log" "$vmdir/console-$kver.log" 2>/dev/null; rm -rf -- "$run"' EXIT
 # The command travels as a script on the repository share: no quoting or
 # length limits of the kernel command line apply to it.
 {
@@ -80,7 +83,6 @@ append="console=ttyS0 panic=-1 rdinit=/init mitigations=off"
 append+=" ltun.repo=$repo ltun.run=${run#"$repo/"} ltun.tty=$tty"
 [ "$verbose" = 1 ] || append+=" quiet"
 
-log=$vmdir/console-$kver.log
 # -no-reboot + panic=-1: a guest panic ends QEMU at once instead of hanging
 # or rebooting; the missing rc file then tells us the run failed.
 # The console is a stdio chardev that also logs to a file; ^A x quits.
