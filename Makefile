@@ -8,6 +8,7 @@
 #   make demo            a TLS tunnel between two namespaces, in a VM
 #   make install         module (to /lib/modules/KVER/extra) and ltunctl
 #   make lint            checkpatch --strict, sparse, W=1 on the module
+#   make dkms-check      dkms add + build for every kernel (KVERS=...)
 
 # Kernel selection: the running kernel if it has a build dir, else the newest
 # installed headers.
@@ -37,7 +38,7 @@ BUILD    := $(CURDIR)/build
 MODBUILD := $(BUILD)/$(KVER)
 PREFIX   ?= /usr/local
 
-.PHONY: all module userspace selftests check demo install clean lint bench
+.PHONY: all module userspace selftests check demo install clean lint bench dkms-check
 
 all: module userspace selftests
 
@@ -72,6 +73,10 @@ install: module userspace
 
 lint:
 	selftests/lint.sh $(KVER)
+
+# dkms add + build from this tree for every kernel, in throw-away dkms trees.
+dkms-check:
+	selftests/dkms-build.sh $(KVERS)
 
 clean:
 	rm -rf $(BUILD)

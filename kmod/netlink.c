@@ -48,11 +48,17 @@ static const struct nla_policy ltun_peer_policy[LTUN_PEER_A_MAX + 1] = {
 	[LTUN_PEER_A_TLS_VERSION]	= { .type = NLA_REJECT },
 };
 
+/* nla_policy's own min/max are s16, too small for this range. */
+static struct netlink_range_validation ltun_max_peers_range = {
+	.min = 1,
+	.max = LTUN_MAX_MAX_PEERS,
+};
+
 static const struct nla_policy ltun_policy[LTUN_A_MAX + 1] = {
 	[LTUN_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[LTUN_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	[LTUN_A_PEER]		= NLA_POLICY_NESTED(ltun_peer_policy),
-	[LTUN_A_MAX_PEERS]	= NLA_POLICY_RANGE(NLA_U32, 1, LTUN_MAX_MAX_PEERS),
+	[LTUN_A_MAX_PEERS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &ltun_max_peers_range),
 	[LTUN_A_N_PEERS]	= { .type = NLA_REJECT },
 	[LTUN_A_STATS]		= { .type = NLA_REJECT },
 };
