@@ -7,7 +7,8 @@
 #                        that has both an image in /boot and headers (KVERS=...)
 #   make demo            a TLS tunnel between two namespaces, in a VM
 #   make install         module (to /lib/modules/KVER/extra) and ltunctl
-#   make lint            checkpatch --strict, sparse, W=1 on the module
+#   make lint            checkpatch --strict, sparse, W=1 on the module, for
+#                        every kernel in KVERS
 #   make dkms-check      dkms add + build for every kernel (KVERS=...)
 
 # Kernel selection: the running kernel if it has a build dir, else the newest
@@ -72,7 +73,7 @@ install: module userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX)
 
 lint:
-	selftests/lint.sh $(KVER)
+	@for v in $(KVERS); do selftests/lint.sh $$v || exit 1; done
 
 # dkms add + build from this tree for every kernel, in throw-away dkms trees.
 dkms-check:
