@@ -58,6 +58,7 @@ bg_run iperf_pid ip netns exec "$NS_SRV" iperf3 -s -1 -B "$IN4_SRV" -p 5201 \
 wait_for 5 port_listening "$NS_SRV" 5201 || die "iperf3 server did not start"
 ip netns exec "$NS_CLI" timeout 30 iperf3 -c "$IN4_SRV" -p 5201 -t 5 -f m ||
 	die "iperf3 failed"
+# shellcheck disable=SC2154 # set by bg_run
 wait_pid "$iperf_pid" 10 || true
 
 heading "kTLS counters (/proc/net/tls_stat, server namespace)"

@@ -28,6 +28,7 @@ start_traffic() {
 		>"$LTUN_TMP/ping-f.log" 2>&1
 	# traffic flows: lt0 RX packets on the server climb
 	local before
+	# shellcheck disable=SC2034 # used inside the eval below
 	before=$(lt0_rx_packets "$NS_SRV")
 	wait_for 10 eval '[ "$(lt0_rx_packets "$NS_SRV")" -gt $((before + 100)) ]'
 }
