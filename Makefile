@@ -32,7 +32,7 @@ endif
 
 # Every kernel we can both build for and boot (make check runs them all).
 KVERS ?= $(shell for d in /lib/modules/*/build; do \
-		v=$${d%/build}; v=$${v\#/lib/modules/}; \
+		v=$$(basename $$(dirname $$d)); \
 		[ -e /boot/vmlinuz-$$v ] && echo $$v; done | sort -V)
 
 BUILD    := $(CURDIR)/build
