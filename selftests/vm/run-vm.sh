@@ -79,7 +79,7 @@ bios=()
 
 tty=0
 [ -t 0 ] && tty=1
-append="console=ttyS0 panic=-1 rdinit=/init mitigations=off"
+append="console=ttyS0 panic=-1 rdinit=/init mitigations=off no_timer_check"
 append+=" ltun.repo=$repo ltun.run=${run#"$repo/"} ltun.tty=$tty"
 [ "$verbose" = 1 ] || append+=" quiet"
 
