@@ -871,7 +871,8 @@ static int send_frame(int fd, uint8_t type, const void *payload, size_t len)
 	memset(h, 0, sizeof(*h));
 	h->type = type;
 	h->len = htonl((uint32_t)len);
-	memcpy(buf + sizeof(*h), payload, len);
+	if (len)	/* a keepalive has no payload (and payload is NULL) */
+		memcpy(buf + sizeof(*h), payload, len);
 	return send(fd, buf, sizeof(*h) + len, 0) ==
 	       (ssize_t)(sizeof(*h) + len) ? 0 : -1;
 }
