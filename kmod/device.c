@@ -61,14 +61,15 @@ static netdev_tx_t ltun_xmit(struct sk_buff *skb, struct net_device *dev)
 		return NETDEV_TX_OK;
 	}
 	/* Nothing downstream needs the route or conntrack entry: release
-	 * them now rather than while the packet waits in the queue. Orphan
-	 * it too: the queue is bounded on its own, and charging the wait to
-	 * the sending socket would let TCP small queues hold a local sender
-	 * to a couple of packets per worker run.
+	 * them now rather than while the packet waits in the queue. The
+	 * packet stays charged to its socket on purpose: TCP small queues
+	 * then hold a local sender to what the peer drains, instead of
+	 * letting it fill the ring and meet tail drops (orphaning here cut
+	 * inner TCP throughput by a third and raised ping under load from
+	 * ~30 to ~250 ms).
 	 */
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
-	skb_orphan(skb);
 	ltun_tx_queue(peer, skb);
 	rcu_read_unlock();
 	return NETDEV_TX_OK;
