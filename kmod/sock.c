@@ -85,71 +85,73 @@ out:
 	return err;
 }
 
+enum ltun_sk_event {
+	LTUN_SK_DATA_READY,
+	LTUN_SK_WRITE_SPACE,
+	LTUN_SK_STATE_CHANGE,
+};
+
+static void ltun_sk_data_ready(struct sock *sk);
+static void ltun_sk_write_space(struct sock *sk);
+static void ltun_sk_state_change(struct sock *sk);
+
 /*
- * The three hooks below run with the socket's callback lock read-held, so
- * ltun_sock_detach() (which write-locks it) cannot return while one of them
- * still looks at the peer; the RCU read section keeps the peer alive across
- * the chained call regardless.
+ * Common body of the three hooks: kick the peer's worker (TX when the
+ * socket has room again, RX for new data and for FIN/RST, which the next
+ * read reports), then chain to the callback the hook replaced.
+ *
+ * It runs with the socket's callback lock read-held, so ltun_sock_detach()
+ * (which write-locks it) cannot return while the peer is looked at here;
+ * the RCU read section keeps the peer alive across the chained call. Once
+ * detached, sk_user_data is NULL and the socket's own callbacks are back,
+ * so a hook still in flight calls those.
  */
-static void ltun_sk_data_ready(struct sock *sk)
+static void ltun_sk_event(struct sock *sk, enum ltun_sk_event ev)
 {
+	static void (*const self[])(struct sock *sk) = {
+		[LTUN_SK_DATA_READY]	= ltun_sk_data_ready,
+		[LTUN_SK_WRITE_SPACE]	= ltun_sk_write_space,
+		[LTUN_SK_STATE_CHANGE]	= ltun_sk_state_change,
+	};
 	void (*saved)(struct sock *sk);
 	struct ltun_peer *peer;
 
 	rcu_read_lock();
 	read_lock_bh(&sk->sk_callback_lock);
 	peer = rcu_dereference_sk_user_data(sk);
-	if (peer) {
-		saved = peer->saved_data_ready;
-		queue_work(ltun_wq, &peer->rx_work);
-	} else {
-		saved = sk->sk_data_ready;
+	switch (ev) {
+	case LTUN_SK_DATA_READY:
+		saved = peer ? peer->saved_data_ready : sk->sk_data_ready;
+		break;
+	case LTUN_SK_WRITE_SPACE:
+		saved = peer ? peer->saved_write_space : sk->sk_write_space;
+		break;
+	default:
+		saved = peer ? peer->saved_state_change : sk->sk_state_change;
+		break;
 	}
+	if (peer)
+		queue_work(ltun_wq, ev == LTUN_SK_WRITE_SPACE ? &peer->tx_work :
+							       &peer->rx_work);
 	read_unlock_bh(&sk->sk_callback_lock);
-	if (saved && saved != ltun_sk_data_ready)
+	if (saved && saved != self[ev])
 		saved(sk);
 	rcu_read_unlock();
+}
+
+static void ltun_sk_data_ready(struct sock *sk)
+{
+	ltun_sk_event(sk, LTUN_SK_DATA_READY);
 }
 
 static void ltun_sk_write_space(struct sock *sk)
 {
-	void (*saved)(struct sock *sk);
-	struct ltun_peer *peer;
-
-	rcu_read_lock();
-	read_lock_bh(&sk->sk_callback_lock);
-	peer = rcu_dereference_sk_user_data(sk);
-	if (peer) {
-		saved = peer->saved_write_space;
-		queue_work(ltun_wq, &peer->tx_work);
-	} else {
-		saved = sk->sk_write_space;
-	}
-	read_unlock_bh(&sk->sk_callback_lock);
-	if (saved && saved != ltun_sk_write_space)
-		saved(sk);
-	rcu_read_unlock();
+	ltun_sk_event(sk, LTUN_SK_WRITE_SPACE);
 }
 
-/* FIN and RST change the state; the RX worker's next read reports which. */
 static void ltun_sk_state_change(struct sock *sk)
 {
-	void (*saved)(struct sock *sk);
-	struct ltun_peer *peer;
-
-	rcu_read_lock();
-	read_lock_bh(&sk->sk_callback_lock);
-	peer = rcu_dereference_sk_user_data(sk);
-	if (peer) {
-		saved = peer->saved_state_change;
-		queue_work(ltun_wq, &peer->rx_work);
-	} else {
-		saved = sk->sk_state_change;
-	}
-	read_unlock_bh(&sk->sk_callback_lock);
-	if (saved && saved != ltun_sk_state_change)
-		saved(sk);
-	rcu_read_unlock();
+	ltun_sk_event(sk, LTUN_SK_STATE_CHANGE);
 }
 
 /**

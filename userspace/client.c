@@ -39,21 +39,14 @@ static int parse_opts(int argc, char **argv, struct add_opts *o)
 	o->dev = argv[0];
 	if (strlen(o->dev) >= IF_NAMESIZE)
 		return usage_error(CMD, "device name '%s' too long", o->dev);
-	for (int i = 1; i < argc; i += 2) {
+	{
 		static const char *const kw[] = { "remote", "ca", "cert", "key", "server-name" };
-		const char **slot[] = { &o->remote, &o->ca, &o->cert, &o->key, &o->server_name };
-		size_t k;
+		const char **const slot[] = { &o->remote, &o->ca, &o->cert, &o->key, &o->server_name };
+		int err = parse_keywords(CMD, argc - 1, argv + 1, kw, slot,
+					 sizeof(kw) / sizeof(kw[0]));
 
-		for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++)
-			if (!strcmp(argv[i], kw[k]))
-				break;
-		if (k == sizeof(kw) / sizeof(kw[0]))
-			return usage_error(CMD, "unknown keyword '%s'", argv[i]);
-		if (i + 1 >= argc || !argv[i + 1][0])
-			return usage_error(CMD, "missing value for '%s'", argv[i]);
-		if (*slot[k])
-			return usage_error(CMD, "'%s' given twice", argv[i]);
-		*slot[k] = argv[i + 1];
+		if (err)
+			return err;
 	}
 	if (!o->remote)
 		return usage_error(CMD, "missing 'remote HOST:PORT'");

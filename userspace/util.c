@@ -96,3 +96,23 @@ const char *human_duration(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 " ms", ms);
 	return buf;
 }
+
+int parse_keywords(const char *cmd, int argc, char **argv,
+		   const char *const kw[], const char **const slot[], size_t n)
+{
+	for (int i = 0; i < argc; i += 2) {
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (!strcmp(argv[i], kw[k]))
+				break;
+		if (k == n)
+			return usage_error(cmd, "unknown keyword '%s'", argv[i]);
+		if (i + 1 >= argc || !argv[i + 1][0])
+			return usage_error(cmd, "missing value for '%s'", argv[i]);
+		if (*slot[k])
+			return usage_error(cmd, "'%s' given twice", argv[i]);
+		*slot[k] = argv[i + 1];
+	}
+	return 0;
+}

@@ -18,6 +18,14 @@ int usage_error(const char *cmd, const char *fmt, ...)
 void errmsg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 bool is_help(const char *s);
+
+/*
+ * Parse "KEYWORD VALUE" pairs (ip/wg style) from argv[0..argc): each
+ * keyword in kw[0..n) may appear once and its value goes to *slot[i].
+ * Returns 0, or EXIT_USAGE after printing what is wrong.
+ */
+int parse_keywords(const char *cmd, int argc, char **argv,
+		   const char *const kw[], const char **const slot[], size_t n);
 /* Parse an unsigned decimal in [min, max]; false on garbage. */
 bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
