@@ -7,6 +7,7 @@
 #                        that has both an image in /boot and headers (KVERS=...)
 #   make demo            a TLS tunnel between two namespaces, in a VM
 #   make install         module (to /lib/modules/KVER/extra) and ltunctl
+#                        (DESTDIR=dir stages them for packaging)
 #   make lint            checkpatch --strict, sparse, W=1 on the module, for
 #                        every kernel in KVERS
 #   make dkms-check      dkms add + build for every kernel (KVERS=...)
@@ -67,10 +68,12 @@ check: userspace selftests
 demo: userspace selftests module
 	selftests/vm/run-vm.sh --kver $(KVER) -- $(CURDIR)/selftests/demo.sh
 
+# DESTDIR stages everything under a directory (for packaging).
 install: module userspace
-	$(MAKE) -C $(KDIR) M=$(MODBUILD) INSTALL_MOD_DIR=extra modules_install
-	depmod -a $(KVER)
-	$(MAKE) -C userspace install PREFIX=$(PREFIX)
+	$(MAKE) -C $(KDIR) M=$(MODBUILD) INSTALL_MOD_DIR=extra \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+	$(MAKE) -C userspace install PREFIX=$(PREFIX) $(if $(DESTDIR),DESTDIR=$(DESTDIR))
 
 lint:
 	@for v in $(KVERS); do selftests/lint.sh $$v || exit 1; done
