@@ -11,6 +11,7 @@
 #   make lint            checkpatch --strict, sparse, W=1 on the module, for
 #                        every kernel in KVERS
 #   make dkms-check      dkms add + build for every kernel (KVERS=...)
+#   make install-check   make install into a staging dir, for every kernel
 
 # Kernel selection: the running kernel if it has a build dir, else the newest
 # installed headers.
@@ -40,7 +41,7 @@ BUILD    := $(CURDIR)/build
 MODBUILD := $(BUILD)/$(KVER)
 PREFIX   ?= /usr/local
 
-.PHONY: all module userspace selftests check demo install clean lint bench dkms-check
+.PHONY: all module userspace selftests check demo install clean lint bench dkms-check install-check
 
 all: module userspace selftests
 
@@ -81,6 +82,10 @@ lint:
 # dkms add + build from this tree for every kernel, in throw-away dkms trees.
 dkms-check:
 	selftests/dkms-build.sh $(KVERS)
+
+# make install into a staging directory, for every kernel.
+install-check:
+	selftests/install-check.sh $(KVERS)
 
 clean:
 	rm -rf $(BUILD)
