@@ -34,11 +34,8 @@ struct add_opts {
 static int parse_opts(int argc, char **argv, struct add_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (argc < 1)
-		return usage_error(CMD, "missing DEV");
-	o->dev = argv[0];
-	if (strlen(o->dev) >= IF_NAMESIZE)
-		return usage_error(CMD, "device name '%s' too long", o->dev);
+	if (parse_dev(CMD, argc, argv, &o->dev))
+		return EXIT_USAGE;
 	{
 		static const char *const kw[] = { "remote", "ca", "cert", "key", "server-name" };
 		const char **const slot[] = { &o->remote, &o->ca, &o->cert, &o->key, &o->server_name };

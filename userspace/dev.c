@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* "ltunctl dev show [DEV]" and "ltunctl dev set DEV max-peers N". */
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,9 +45,8 @@ static int dev_show(int argc, char **argv)
 			usage_dev(stdout);
 			return 0;
 		}
-		ifname = argv[0];
-		if (strlen(ifname) >= IF_NAMESIZE)
-			return usage_error("dev show", "device name '%s' too long", ifname);
+		if (parse_dev("dev show", argc, argv, &ifname))
+			return EXIT_USAGE;
 	}
 	if (nl_open_report(&nl, "dev show") < 0)
 		return 1;
@@ -71,30 +69,23 @@ static int dev_show(int argc, char **argv)
 
 static int dev_set(int argc, char **argv)
 {
-	const char *ifname;
-	uint32_t max = 0;
-	bool have_max = false;
+	static const char *const kw[] = { "max-peers" };
+	const char *ifname, *max_str = NULL;
+	const char **const slot[] = { &max_str };
 	char err[NL_ERRLEN];
+	uint32_t max;
 	struct nl nl;
 	int ret;
 
-	if (argc < 1)
-		return usage_error("dev set", "missing DEV");
-	ifname = argv[0];
-	if (strlen(ifname) >= IF_NAMESIZE)
-		return usage_error("dev set", "device name '%s' too long", ifname);
-	for (int i = 1; i < argc; i += 2) {
-		if (strcmp(argv[i], "max-peers"))
-			return usage_error("dev set", "unknown keyword '%s'", argv[i]);
-		if (i + 1 >= argc)
-			return usage_error("dev set", "missing value for '%s'", argv[i]);
-		if (!parse_u32(argv[i + 1], 1, 65535, &max))
-			return usage_error("dev set", "max-peers '%s' is not in 1..65535",
-					   argv[i + 1]);
-		have_max = true;
-	}
-	if (!have_max)
+	if (parse_dev("dev set", argc, argv, &ifname) ||
+	    parse_keywords("dev set", argc - 1, argv + 1, kw, slot,
+			   sizeof(kw) / sizeof(kw[0])))
+		return EXIT_USAGE;
+	if (!max_str)
 		return usage_error("dev set", "nothing to set (max-peers N)");
+	if (!parse_u32(max_str, 1, 65535, &max))
+		return usage_error("dev set", "max-peers '%s' is not in 1..65535",
+				   max_str);
 	if (nl_open_report(&nl, "dev set") < 0)
 		return 1;
 	ret = ops_dev_set_max_peers(&nl, ifname, max, err, sizeof(err));

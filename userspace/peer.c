@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* "ltunctl peer del|show" and dispatch of "peer add" (client.c). */
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,24 +22,23 @@ void usage_peer(FILE *f)
 
 static int peer_del(int argc, char **argv)
 {
+	const char *dev;
 	char err[NL_ERRLEN];
 	uint32_t id;
 	struct nl nl;
 	int ret;
 
-	if (argc < 1)
-		return usage_error("peer del", "missing DEV");
+	if (parse_dev("peer del", argc, argv, &dev))
+		return EXIT_USAGE;
 	if (argc < 2)
 		return usage_error("peer del", "missing peer ID");
 	if (argc > 2)
 		return usage_error("peer del", "unexpected argument '%s'", argv[2]);
-	if (strlen(argv[0]) >= IF_NAMESIZE)
-		return usage_error("peer del", "device name '%s' too long", argv[0]);
 	if (!parse_u32(argv[1], 1, UINT32_MAX, &id))
 		return usage_error("peer del", "invalid peer ID '%s'", argv[1]);
 	if (nl_open_report(&nl, "peer del") < 0)
 		return 1;
-	ret = ops_peer_del(&nl, argv[0], id, err, sizeof(err));
+	ret = ops_peer_del(&nl, dev, id, err, sizeof(err));
 	nl_close(&nl);
 	if (ret < 0) {
 		nl_perror("peer del", ret, err);
@@ -63,25 +61,24 @@ static int show_one(const struct peer_info *pi, void *data)
 
 static int peer_show(int argc, char **argv)
 {
+	const char *dev;
 	struct show_ctx ctx = { 0 };
 	char err[NL_ERRLEN];
 	uint32_t id = 0;
 	struct nl nl;
 	int ret;
 
-	if (argc < 1)
-		return usage_error("peer show", "missing DEV");
+	if (parse_dev("peer show", argc, argv, &dev))
+		return EXIT_USAGE;
 	if (argc > 2)
 		return usage_error("peer show", "unexpected argument '%s'", argv[2]);
-	if (strlen(argv[0]) >= IF_NAMESIZE)
-		return usage_error("peer show", "device name '%s' too long", argv[0]);
 	if (argc == 2 && !parse_u32(argv[1], 1, UINT32_MAX, &id))
 		return usage_error("peer show", "invalid peer ID '%s'", argv[1]);
 	if (nl_open_report(&nl, "peer show") < 0)
 		return 1;
 	if (json_output)
 		json_array_begin(NULL);
-	ret = ops_peer_get(&nl, argv[0], id, show_one, &ctx, err, sizeof(err));
+	ret = ops_peer_get(&nl, dev, id, show_one, &ctx, err, sizeof(err));
 	if (json_output) {
 		json_array_end();
 		json_end_document();

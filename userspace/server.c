@@ -100,11 +100,8 @@ static void on_alarm(int sig)
 static int parse_opts(int argc, char **argv, struct srv_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (argc < 1)
-		return usage_error(CMD, "missing DEV");
-	o->dev = argv[0];
-	if (strlen(o->dev) >= IF_NAMESIZE)
-		return usage_error(CMD, "device name '%s' too long", o->dev);
+	if (parse_dev(CMD, argc, argv, &o->dev))
+		return EXIT_USAGE;
 	{
 		static const char *const kw[] = { "listen", "cert", "key", "ca" };
 		const char **const slot[] = { &o->listen, &o->cert, &o->key, &o->ca };

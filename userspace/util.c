@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <net/if.h>
 #include <string.h>
 
 #include "util.h"
@@ -95,6 +96,16 @@ const char *human_duration(uint64_t ms, char *buf, size_t len)
 	if (!off)
 		snprintf(buf, len, "%" PRIu64 " ms", ms);
 	return buf;
+}
+
+int parse_dev(const char *cmd, int argc, char **argv, const char **dev)
+{
+	if (argc < 1)
+		return usage_error(cmd, "missing DEV");
+	if (strlen(argv[0]) >= IF_NAMESIZE)
+		return usage_error(cmd, "device name '%s' too long", argv[0]);
+	*dev = argv[0];
+	return 0;
 }
 
 int parse_keywords(const char *cmd, int argc, char **argv,

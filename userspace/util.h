@@ -24,6 +24,12 @@ bool is_help(const char *s);
  * keyword in kw[0..n) may appear once and its value goes to *slot[i].
  * Returns 0, or EXIT_USAGE after printing what is wrong.
  */
+/*
+ * The DEV argument every command starts with: present and a possible
+ * interface name. Returns 0, or EXIT_USAGE after printing what is wrong.
+ */
+int parse_dev(const char *cmd, int argc, char **argv, const char **dev);
+
 int parse_keywords(const char *cmd, int argc, char **argv,
 		   const char *const kw[], const char **const slot[], size_t n);
 /* Parse an unsigned decimal in [min, max]; false on garbage. */
