@@ -50,8 +50,9 @@ static netdev_tx_t ltun_xmit(struct sk_buff *skb, struct net_device *dev)
 		return NETDEV_TX_OK;
 	}
 
-	/* The core holds rcu_read_lock_bh() around ndo_start_xmit; take
-	 * the plain flavour too, which the table's lookup asserts.
+	/* ndo_start_xmit already runs with bottom halves off, which is an
+	 * RCU read section; the explicit one documents what keeps @peer
+	 * alive until it is queued (removal waits with synchronize_rcu()).
 	 */
 	rcu_read_lock();
 	peer = ltun_aip_lookup(&ltun->aips, family, daddr);

@@ -8,8 +8,6 @@
  * Everything read here comes from the network: the frame parser and the
  * inner-header check live in frame.c, where they can be fuzzed alone.
  */
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <linux/skbuff.h>
 
 #include "device.h"
@@ -27,8 +25,11 @@ static void ltun_rx_drop(struct ltun_peer *peer, enum ltun_stat why)
 	ltun_stats_add(peer->ltun->stats, why, 1);
 }
 
-/* Deliver one DATA payload. Context: bottom halves disabled. */
-static void ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
+/*
+ * Deliver one DATA payload. Context: bottom halves disabled.
+ * Return: true if the packet was handed to the stack.
+ */
+static bool ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 {
 	struct ltun_dev *ltun = peer->ltun;
 	struct ltun_inner inner;
@@ -37,7 +38,7 @@ static void ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 
 	if (ltun_inner_parse(data, len, &inner)) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
-		return;
+		return false;
 	}
 
 	/* The same table that routes our packets to a peer says which
@@ -48,13 +49,13 @@ static void ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 	rcu_read_unlock();
 	if (owner != peer) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_SPOOFED);
-		return;
+		return false;
 	}
 
 	skb = netdev_alloc_skb(ltun->dev, len);
 	if (unlikely(!skb)) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
-		return;
+		return false;
 	}
 	skb_put_data(skb, data, len);
 	skb->protocol = inner.family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
@@ -62,12 +63,8 @@ static void ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 	skb_reset_network_header(skb);
 	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_NONE;
-
-	ltun_stats_add2(peer->stats, LTUN_STAT_RX_PACKETS, 1,
-			LTUN_STAT_RX_BYTES, len);
-	ltun_stats_add2(ltun->stats, LTUN_STAT_RX_PACKETS, 1,
-			LTUN_STAT_RX_BYTES, len);
 	gro_cells_receive(&ltun->gro_cells, skb);
+	return true;
 }
 
 /*
@@ -79,13 +76,17 @@ static int ltun_rx_frames(struct ltun_peer *peer)
 	const u8 *p = peer->rx_buf;
 	size_t left = peer->rx_fill;
 	enum ltun_frame_status st;
+	u64 pkts = 0, bytes = 0;
 	struct ltun_frame f;
 
 	local_bh_disable();
 	while ((st = ltun_frame_parse(p, left, &f)) == LTUN_FRAME_OK) {
 		switch (f.type) {
 		case LTUN_WIRE_DATA:
-			ltun_rx_packet(peer, f.payload, f.len);
+			if (ltun_rx_packet(peer, f.payload, f.len)) {
+				pkts++;
+				bytes += f.len;
+			}
 			break;
 		case LTUN_WIRE_KEEPALIVE:
 			ltun_stats_add(peer->stats, LTUN_STAT_RX_KEEPALIVES, 1);
@@ -101,6 +102,13 @@ static int ltun_rx_frames(struct ltun_peer *peer)
 		}
 		p += LTUN_FRAME_HDR_LEN + f.len;
 		left -= LTUN_FRAME_HDR_LEN + f.len;
+	}
+	/* Counted once per read rather than per packet. */
+	if (pkts) {
+		ltun_stats_add2(peer->stats, LTUN_STAT_RX_PACKETS, pkts,
+				LTUN_STAT_RX_BYTES, bytes);
+		ltun_stats_add2(peer->ltun->stats, LTUN_STAT_RX_PACKETS, pkts,
+				LTUN_STAT_RX_BYTES, bytes);
 	}
 	local_bh_enable();
 
