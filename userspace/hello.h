@@ -10,9 +10,35 @@
 
 #include "addr.h"
 
+/*
+ * TLVs of HELLO (client to server) and WELCOME (server to client). Each is
+ * be16 type, be16 length, value. Unknown types are skipped.
+ *
+ *  ADDR         HELLO: an inner address the client asks for (none: the
+ *               server assigns one from its pools). WELCOME: the addresses
+ *               the client got, with the tunnel subnet's prefix length.
+ *  SERVER_ADDR  WELCOME: the server's own tunnel addresses and prefixes.
+ *  PREFIX       HELLO: a subnet behind the client it wants routed to it.
+ *               WELCOME: the announced subnets the server accepted.
+ *  ROUTE        WELCOME: a prefix the client should route into the tunnel.
+ *  TOKEN        WELCOME: {be32 peer id, 32 bytes} identifying this session
+ *               on the server, to present when renewing it.
+ *  RENEW        HELLO: {be32 peer id, 32 bytes} as received in TOKEN: this
+ *               connection replaces that peer's current one (the server
+ *               answers WELCOME with the same addresses, or REFUSE).
+ * ADDR, SERVER_ADDR, PREFIX and ROUTE share one 20-byte value:
+ * {u8 family 4|6, u8 prefixlen, 2 reserved, 16 address bytes}.
+ */
 #define HELLO_TLV_ADDR		1
 #define HELLO_TLV_SERVER_ADDR	2
+#define HELLO_TLV_PREFIX	3
+#define HELLO_TLV_ROUTE		4
+#define HELLO_TLV_TOKEN		5
+#define HELLO_TLV_RENEW		6
 #define HELLO_MAX_ADDRS		8
+#define HELLO_MAX_PREFIXES	16
+#define HELLO_MAX_ROUTES	16
+#define HELLO_TOKEN_LEN		32
 #define HELLO_REFUSE_MAX	512
 #define HELLO_TIMEOUT_S		10
 
@@ -22,6 +48,14 @@ struct hello_msg {
 	struct prefix addr[HELLO_MAX_ADDRS];	/* ADDR TLVs */
 	size_t n_server;
 	struct prefix server[HELLO_MAX_ADDRS];	/* SERVER_ADDR TLVs */
+	size_t n_prefix;
+	struct prefix prefix[HELLO_MAX_PREFIXES];	/* PREFIX TLVs */
+	size_t n_route;
+	struct prefix route[HELLO_MAX_ROUTES];	/* ROUTE TLVs */
+	int has_token;				/* TOKEN (WELCOME) */
+	int has_renew;				/* RENEW (HELLO) */
+	uint32_t peer_id;			/* of TOKEN or RENEW */
+	uint8_t token[HELLO_TOKEN_LEN];		/* of TOKEN or RENEW */
 };
 
 /* Send HELLO or WELCOME built from m (version LTUN_WIRE_VERSION). */

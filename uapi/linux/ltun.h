@@ -25,7 +25,8 @@
  * enum ltun_cmd - generic netlink commands
  * @LTUN_CMD_DEV_GET: device attributes and counters (do: one device, dump:
  *	every ltun device in the namespace)
- * @LTUN_CMD_DEV_SET: change device settings (%LTUN_A_MAX_PEERS)
+ * @LTUN_CMD_DEV_SET: change device settings (%LTUN_A_MAX_PEERS,
+ *	%LTUN_A_ISOLATE)
  * @LTUN_CMD_PEER_NEW: attach a connected TCP socket (%LTUN_PEER_A_SOCKET,
  *	an fd of the caller) as a new peer with its allowed inner prefixes;
  *	the reply carries the new peer's %LTUN_PEER_A_ID
@@ -34,6 +35,16 @@
  *	peers of the device)
  * @LTUN_CMD_PEER_DEL_NTF: multicast on %LTUN_MCGRP_PEERS when a peer is
  *	removed, with %LTUN_PEER_A_ID and %LTUN_PEER_A_DEL_REASON
+ * @LTUN_CMD_PEER_SET: change a live peer without dropping it: replace its
+ *	%LTUN_PEER_A_ALLOWED_IPS (the whole list), its keepalive
+ *	(%LTUN_PEER_A_KEEPALIVE_MS, %LTUN_PEER_A_TIMEOUT_MS), its
+ *	%LTUN_PEER_A_NAME, or renew it: %LTUN_PEER_A_SOCKET hands over a new
+ *	connection to the same far end, which takes over sending at once while
+ *	the old one is read until the far end closes it (make-before-break)
+ * @LTUN_CMD_PEER_NEW_NTF: multicast when a peer is attached (attributes as
+ *	in a PEER_GET reply)
+ * @LTUN_CMD_PEER_SET_NTF: multicast when PEER_SET changed a peer; carries
+ *	%LTUN_PEER_A_CHANGES
  */
 enum ltun_cmd {
 	LTUN_CMD_UNSPEC,
@@ -43,6 +54,9 @@ enum ltun_cmd {
 	LTUN_CMD_PEER_DEL,
 	LTUN_CMD_PEER_GET,
 	LTUN_CMD_PEER_DEL_NTF,
+	LTUN_CMD_PEER_SET,
+	LTUN_CMD_PEER_NEW_NTF,
+	LTUN_CMD_PEER_SET_NTF,
 
 	__LTUN_CMD_MAX
 };
@@ -58,6 +72,10 @@ enum ltun_cmd {
  * @LTUN_A_MAX_PEERS: u32, most peers the device accepts (1..65535)
  * @LTUN_A_N_PEERS: u32, peers attached now (read only)
  * @LTUN_A_STATS: nest of &enum ltun_stats_a, device-wide counters (read only)
+ * @LTUN_A_ISOLATE: u8, 0 or 1 (default 0). When 1, packets from one peer to
+ *	another (unicast forwarded inside the module, or broadcast/multicast
+ *	copies) are dropped and counted in %LTUN_STATS_A_ISOLATED; traffic
+ *	between a peer and this host is unaffected
  */
 enum ltun_a {
 	LTUN_A_UNSPEC,
@@ -67,6 +85,7 @@ enum ltun_a {
 	LTUN_A_MAX_PEERS,
 	LTUN_A_N_PEERS,
 	LTUN_A_STATS,
+	LTUN_A_ISOLATE,
 
 	__LTUN_A_MAX
 };
@@ -92,6 +111,25 @@ enum ltun_a {
  *	kTLS; absent on a plaintext peer (read only)
  * @LTUN_PEER_A_TLS_VERSION: u16, TLS_1_3_VERSION etc. (read only)
  * @LTUN_PEER_A_PAD: padding for 64-bit attributes
+ * @LTUN_PEER_A_NAME: string (at most %LTUN_PEER_NAME_MAX bytes with the
+ *	NUL), a label chosen by userspace, e.g. the identity of the client's
+ *	certificate; the kernel only stores and reports it
+ * @LTUN_PEER_A_KEEPALIVE_MS: u32, send a keepalive frame when nothing was
+ *	sent for this long; 0 turns keepalives off. Default
+ *	%LTUN_KEEPALIVE_DEFAULT_MS, otherwise %LTUN_KEEPALIVE_MIN_MS ..
+ *	%LTUN_KEEPALIVE_MAX_MS
+ * @LTUN_PEER_A_TIMEOUT_MS: u32, remove the peer (reason
+ *	%LTUN_DEL_REASON_TIMEOUT) when nothing was received for this long; 0
+ *	never. Default %LTUN_TIMEOUT_DEFAULT_MS; when both are set it must be
+ *	more than the keepalive interval
+ * @LTUN_PEER_A_CHANGES: u32, &enum ltun_peer_changes (PEER_SET_NTF)
+ * @LTUN_PEER_A_RECORDS: u64, upper bound of the TLS records carried by the
+ *	current connection in the busier direction (read only); userspace
+ *	renews the connection before it reaches %LTUN_RECORDS_RENEW
+ * @LTUN_PEER_A_RENEWALS: u32, connections handed over by PEER_SET so far
+ *	(read only)
+ * @LTUN_PEER_A_CONN_MS: u64, milliseconds since the current connection was
+ *	attached (read only)
  */
 enum ltun_peer_a {
 	LTUN_PEER_A_UNSPEC,
@@ -107,6 +145,13 @@ enum ltun_peer_a {
 	LTUN_PEER_A_TLS_CIPHER,
 	LTUN_PEER_A_TLS_VERSION,
 	LTUN_PEER_A_PAD,
+	LTUN_PEER_A_NAME,
+	LTUN_PEER_A_KEEPALIVE_MS,
+	LTUN_PEER_A_TIMEOUT_MS,
+	LTUN_PEER_A_CHANGES,
+	LTUN_PEER_A_RECORDS,
+	LTUN_PEER_A_RENEWALS,
+	LTUN_PEER_A_CONN_MS,
 
 	__LTUN_PEER_A_MAX
 };
@@ -123,6 +168,36 @@ enum ltun_peer_flags {
 };
 
 #define LTUN_PEER_F_ALL (LTUN_PEER_F_PLAINTEXT)
+
+#define LTUN_PEER_NAME_MAX		256
+#define LTUN_KEEPALIVE_DEFAULT_MS	10000
+#define LTUN_KEEPALIVE_MIN_MS		100
+#define LTUN_KEEPALIVE_MAX_MS		3600000
+#define LTUN_TIMEOUT_DEFAULT_MS		35000
+
+/*
+ * TLS 1.3 AES-GCM keys must not protect more than 2^24.5 full-size records
+ * (RFC 8446, section 5.5). Userspace renews a connection once
+ * %LTUN_PEER_A_RECORDS passes %LTUN_RECORDS_RENEW; a connection that
+ * reaches %LTUN_RECORDS_LIMIT all the same is closed by the kernel
+ * (%LTUN_DEL_REASON_EXPIRED) rather than let the keys wear out.
+ */
+#define LTUN_RECORDS_RENEW		(1ULL << 23)
+#define LTUN_RECORDS_LIMIT		(1ULL << 24)
+
+/**
+ * enum ltun_peer_changes - bits of %LTUN_PEER_A_CHANGES
+ * @LTUN_PEER_CHANGE_SOCKET: the connection was renewed
+ * @LTUN_PEER_CHANGE_ALLOWED_IPS: the allowed prefixes were replaced
+ * @LTUN_PEER_CHANGE_KEEPALIVE: keepalive interval or timeout changed
+ * @LTUN_PEER_CHANGE_NAME: the name changed
+ */
+enum ltun_peer_changes {
+	LTUN_PEER_CHANGE_SOCKET		= 1U << 0,
+	LTUN_PEER_CHANGE_ALLOWED_IPS	= 1U << 1,
+	LTUN_PEER_CHANGE_KEEPALIVE	= 1U << 2,
+	LTUN_PEER_CHANGE_NAME		= 1U << 3,
+};
 
 /**
  * enum ltun_aip_a - one allowed inner prefix
@@ -159,6 +234,11 @@ enum ltun_aip_a {
  *	destination (device counter)
  * @LTUN_STATS_A_RX_KEEPALIVES: keepalive frames received
  * @LTUN_STATS_A_PAD: padding
+ * @LTUN_STATS_A_FORWARDED: packets received from one peer and sent on to
+ *	another inside the module (counted on the receiving peer)
+ * @LTUN_STATS_A_ISOLATED: peer-to-peer packets dropped because the device
+ *	isolates its peers (counted on the receiving peer)
+ * @LTUN_STATS_A_TX_KEEPALIVES: keepalive frames sent
  */
 enum ltun_stats_a {
 	LTUN_STATS_A_UNSPEC,
@@ -174,6 +254,9 @@ enum ltun_stats_a {
 	LTUN_STATS_A_TX_NO_PEER,
 	LTUN_STATS_A_RX_KEEPALIVES,
 	LTUN_STATS_A_PAD,
+	LTUN_STATS_A_FORWARDED,
+	LTUN_STATS_A_ISOLATED,
+	LTUN_STATS_A_TX_KEEPALIVES,
 
 	__LTUN_STATS_A_MAX
 };
@@ -190,6 +273,8 @@ enum ltun_stats_a {
  * @LTUN_DEL_REASON_ADMIN: removed by %LTUN_CMD_PEER_DEL
  * @LTUN_DEL_REASON_DEVICE_GONE: the device was deleted (also its netns or
  *	the module)
+ * @LTUN_DEL_REASON_EXPIRED: the connection reached %LTUN_RECORDS_LIMIT
+ *	without being renewed
  */
 enum ltun_del_reason {
 	LTUN_DEL_REASON_UNSPEC,
@@ -198,6 +283,7 @@ enum ltun_del_reason {
 	LTUN_DEL_REASON_TIMEOUT,
 	LTUN_DEL_REASON_ADMIN,
 	LTUN_DEL_REASON_DEVICE_GONE,
+	LTUN_DEL_REASON_EXPIRED,
 
 	__LTUN_DEL_REASON_MAX
 };
