@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# guest-run.sh [--first N] [--results FILE] [--timeout S] KVER
+# guest-run.sh [--first N] [--results FILE] [--timeout S] [--only TEST] KVER
 #
 # Runs inside the test VM (see check.sh): loads tls and ltun.ko, runs every
 # test of selftests/tests.list and prints one TAP line per test, numbered
 # from N, then a final "dmesg" result (module unloads, kernel log clean).
 # Result lines are also appended to FILE so that the host can count them
 # without parsing the console.  Exit status: 0 if every result passed.
+# --only TEST runs just that tests.list entry (while developing it):
+#   selftests/vm/run-vm.sh --kver K -- selftests/vm/guest-run.sh --only hub.sh K
 #
 # tests.list: one test per line, a path relative to selftests/ of an
 # executable, optionally followed by "timeout=SECONDS"; '#' starts a
@@ -28,15 +30,17 @@ src=$(cd "$here/../.." && pwd)
 first=1
 results=/dev/null
 deftimeout=300
+only=
 while [ $# -gt 1 ]; do
 	case $1 in
 	--first) first=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--timeout) deftimeout=$2; shift 2 ;;
+	--only) only=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: $0 [--first N] [--results FILE] [--timeout S] KVER" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [--first N] [--results FILE] [--timeout S] [--only TEST] KVER" >&2; exit 2; }
 kver=$1
 [ "$kver" = "$(uname -r)" ] || echo "# warning: asked for $kver but running $(uname -r)"
 
@@ -191,6 +195,7 @@ if [ ! -r "$list" ]; then
 	tap FAIL "tests.list"
 else
 	while read -r path opts; do
+		[ -z "$only" ] || [ "$path" = "$only" ] || continue
 		tmo=$deftimeout
 		for o in $opts; do
 			case $o in timeout=[0-9]*) tmo=${o#timeout=} ;; esac
