@@ -22,6 +22,7 @@
 #define TLS_RECORD_APPDATA	23
 #define TLS_RECORD_ALERT	21
 #define ADDR_TLV_LEN		20
+#define TOKEN_TLV_LEN		(4 + HELLO_TOKEN_LEN)
 
 static int send_all(int fd, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
@@ -74,19 +75,51 @@ static uint8_t *put_addr(uint8_t *p, uint16_t type, const struct prefix *a)
 	return p + 4 + ADDR_TLV_LEN;
 }
 
+static uint8_t *put_token(uint8_t *p, uint16_t type, uint32_t id, const uint8_t *token)
+{
+	uint16_t t = htons(type), l = htons(TOKEN_TLV_LEN);
+	uint32_t bid = htonl(id);
+
+	memcpy(p, &t, 2);
+	memcpy(p + 2, &l, 2);
+	memcpy(p + 4, &bid, 4);
+	memcpy(p + 8, token, HELLO_TOKEN_LEN);
+	return p + 4 + TOKEN_TLV_LEN;
+}
+
+/* The largest message hello_send can build: every list full, one token. */
+#define HELLO_BUF_LEN (4 + (2 * HELLO_MAX_ADDRS + HELLO_MAX_PREFIXES + HELLO_MAX_ROUTES) * \
+		       (4 + ADDR_TLV_LEN) + (4 + TOKEN_TLV_LEN))
+_Static_assert(HELLO_BUF_LEN <= LTUN_WIRE_MAX_CTRL, "HELLO/WELCOME must fit a control frame");
+
 int hello_send(int fd, uint8_t type, const struct hello_msg *m, char *err, size_t errlen)
 {
-	uint8_t buf[4 + 2 * HELLO_MAX_ADDRS * (4 + ADDR_TLV_LEN)];
+	uint8_t buf[HELLO_BUF_LEN];
 	uint8_t *p = buf;
 
+	/* Over-cap lists are a caller bug: say so rather than send a subset. */
+	if (m->n_addr > HELLO_MAX_ADDRS || m->n_server > HELLO_MAX_ADDRS ||
+	    m->n_prefix > HELLO_MAX_PREFIXES || m->n_route > HELLO_MAX_ROUTES ||
+	    (m->has_token && m->has_renew)) {
+		snprintf(err, errlen, "internal error: malformed hello to send");
+		return -1;
+	}
 	*p++ = LTUN_WIRE_VERSION;
 	*p++ = 0;
 	*p++ = 0;
 	*p++ = 0;
-	for (size_t i = 0; i < m->n_addr && i < HELLO_MAX_ADDRS; i++)
+	for (size_t i = 0; i < m->n_addr; i++)
 		p = put_addr(p, HELLO_TLV_ADDR, &m->addr[i]);
-	for (size_t i = 0; i < m->n_server && i < HELLO_MAX_ADDRS; i++)
+	for (size_t i = 0; i < m->n_server; i++)
 		p = put_addr(p, HELLO_TLV_SERVER_ADDR, &m->server[i]);
+	for (size_t i = 0; i < m->n_prefix; i++)
+		p = put_addr(p, HELLO_TLV_PREFIX, &m->prefix[i]);
+	for (size_t i = 0; i < m->n_route; i++)
+		p = put_addr(p, HELLO_TLV_ROUTE, &m->route[i]);
+	if (m->has_token)
+		p = put_token(p, HELLO_TLV_TOKEN, m->peer_id, m->token);
+	if (m->has_renew)
+		p = put_token(p, HELLO_TLV_RENEW, m->peer_id, m->token);
 	return send_frame(fd, type, buf, (size_t)(p - buf), err, errlen);
 }
 
@@ -179,6 +212,51 @@ int frame_recv(int fd, uint8_t *type, uint8_t *payload, size_t *len,
 	return 0;
 }
 
+static const char *tlv_name(uint16_t t)
+{
+	switch (t) {
+	case HELLO_TLV_ADDR:		return "ADDR";
+	case HELLO_TLV_SERVER_ADDR:	return "SERVER_ADDR";
+	case HELLO_TLV_PREFIX:		return "PREFIX";
+	case HELLO_TLV_ROUTE:		return "ROUTE";
+	case HELLO_TLV_TOKEN:		return "TOKEN";
+	case HELLO_TLV_RENEW:		return "RENEW";
+	default:			return "unknown";
+	}
+}
+
+/* One 20-byte address value, appended to list (at most cap entries). */
+static int parse_addr_tlv(const uint8_t *v, uint16_t t, uint16_t l, struct prefix *list,
+			  size_t *n, size_t cap, char *err, size_t errlen)
+{
+	struct prefix a = { 0 };
+
+	if (l != ADDR_TLV_LEN || (v[0] != 4 && v[0] != 6)) {
+		snprintf(err, errlen, "malformed hello: bad %s TLV", tlv_name(t));
+		return -1;
+	}
+	a.family = v[0] == 4 ? AF_INET : AF_INET6;
+	a.plen = v[1];
+	if (a.plen > prefix_max_len(a.family)) {
+		snprintf(err, errlen, "malformed hello: %s prefix length %u", tlv_name(t), a.plen);
+		return -1;
+	}
+	/* An IPv4 value must not smuggle bytes past its 4-byte address. */
+	for (size_t i = 4 + prefix_addr_len(a.family); i < ADDR_TLV_LEN; i++) {
+		if (v[i]) {
+			snprintf(err, errlen, "malformed hello: bad %s TLV", tlv_name(t));
+			return -1;
+		}
+	}
+	if (*n >= cap) {
+		snprintf(err, errlen, "malformed hello: more than %zu %s TLVs", cap, tlv_name(t));
+		return -1;
+	}
+	memcpy(a.addr, v + 4, prefix_addr_len(a.family));
+	list[(*n)++] = a;
+	return 0;
+}
+
 int hello_parse(const uint8_t *p, size_t len, struct hello_msg *m, char *err, size_t errlen)
 {
 	size_t off = 4;
@@ -192,8 +270,9 @@ int hello_parse(const uint8_t *p, size_t len, struct hello_msg *m, char *err, si
 	if (m->version != LTUN_WIRE_VERSION)
 		return 0;	/* the caller refuses, naming both versions */
 	while (off < len) {
+		const uint8_t *v;
 		uint16_t t, l;
-		struct prefix a = { 0 };
+		int ret = 0;
 
 		if (len - off < 4) {
 			snprintf(err, errlen, "malformed hello: truncated TLV");
@@ -208,26 +287,52 @@ int hello_parse(const uint8_t *p, size_t len, struct hello_msg *m, char *err, si
 			snprintf(err, errlen, "malformed hello: TLV %u overruns the frame", t);
 			return -1;
 		}
-		if (t == HELLO_TLV_ADDR || t == HELLO_TLV_SERVER_ADDR) {
-			const uint8_t *v = p + off;
+		v = p + off;
+		switch (t) {
+		case HELLO_TLV_ADDR:
+			ret = parse_addr_tlv(v, t, l, m->addr, &m->n_addr, HELLO_MAX_ADDRS,
+					     err, errlen);
+			break;
+		case HELLO_TLV_SERVER_ADDR:
+			ret = parse_addr_tlv(v, t, l, m->server, &m->n_server, HELLO_MAX_ADDRS,
+					     err, errlen);
+			break;
+		case HELLO_TLV_PREFIX:
+			ret = parse_addr_tlv(v, t, l, m->prefix, &m->n_prefix,
+					     HELLO_MAX_PREFIXES, err, errlen);
+			break;
+		case HELLO_TLV_ROUTE:
+			ret = parse_addr_tlv(v, t, l, m->route, &m->n_route, HELLO_MAX_ROUTES,
+					     err, errlen);
+			break;
+		case HELLO_TLV_TOKEN:
+		case HELLO_TLV_RENEW: {
+			uint32_t id;
 
-			if (l < ADDR_TLV_LEN || (v[0] != 4 && v[0] != 6)) {
-				snprintf(err, errlen, "malformed hello: bad address TLV");
+			if (l != TOKEN_TLV_LEN) {
+				snprintf(err, errlen, "malformed hello: bad %s TLV", tlv_name(t));
 				return -1;
 			}
-			a.family = v[0] == 4 ? AF_INET : AF_INET6;
-			a.plen = v[1];
-			if (a.plen > prefix_max_len(a.family)) {
-				snprintf(err, errlen, "malformed hello: prefix length %u", a.plen);
+			/* One session reference per message: they share peer_id/token. */
+			if (m->has_token || m->has_renew) {
+				snprintf(err, errlen, "malformed hello: more than one TOKEN/RENEW");
 				return -1;
 			}
-			memcpy(a.addr, v + 4, prefix_addr_len(a.family));
-			if (t == HELLO_TLV_ADDR && m->n_addr < HELLO_MAX_ADDRS)
-				m->addr[m->n_addr++] = a;
-			else if (t == HELLO_TLV_SERVER_ADDR && m->n_server < HELLO_MAX_ADDRS)
-				m->server[m->n_server++] = a;
+			memcpy(&id, v, 4);
+			m->peer_id = ntohl(id);
+			memcpy(m->token, v + 4, HELLO_TOKEN_LEN);
+			if (t == HELLO_TLV_TOKEN)
+				m->has_token = 1;
+			else
+				m->has_renew = 1;
+			break;
 		}
-		/* unknown TLVs are skipped: newer peers may add some */
+		default:
+			/* unknown TLVs are skipped: newer peers may add some */
+			break;
+		}
+		if (ret < 0)
+			return -1;
 		off += l;
 	}
 	return 0;

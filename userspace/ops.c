@@ -119,6 +119,48 @@ static void parse_peer_nest(const struct nlattr *nest, struct peer_info *pi)
 				pi->has_version = true;
 			}
 			break;
+		case LTUN_PEER_A_NAME:
+			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) {
+				snprintf(pi->name, sizeof(pi->name), "%s", mnl_attr_get_str(a));
+				pi->has_name = true;
+			}
+			break;
+		case LTUN_PEER_A_KEEPALIVE_MS:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+				pi->keepalive_ms = mnl_attr_get_u32(a);
+				pi->has_keepalive = true;
+			}
+			break;
+		case LTUN_PEER_A_TIMEOUT_MS:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+				pi->timeout_ms = mnl_attr_get_u32(a);
+				pi->has_timeout = true;
+			}
+			break;
+		case LTUN_PEER_A_CHANGES:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+				pi->changes = mnl_attr_get_u32(a);
+				pi->has_changes = true;
+			}
+			break;
+		case LTUN_PEER_A_RECORDS:
+			if (mnl_attr_validate(a, MNL_TYPE_U64) == 0) {
+				pi->records = mnl_attr_get_u64(a);
+				pi->has_records = true;
+			}
+			break;
+		case LTUN_PEER_A_RENEWALS:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+				pi->renewals = mnl_attr_get_u32(a);
+				pi->has_renewals = true;
+			}
+			break;
+		case LTUN_PEER_A_CONN_MS:
+			if (mnl_attr_validate(a, MNL_TYPE_U64) == 0) {
+				pi->conn_ms = mnl_attr_get_u64(a);
+				pi->has_conn = true;
+			}
+			break;
 		}
 	}
 }
@@ -213,6 +255,12 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		case LTUN_A_STATS:
 			parse_stats(a, &di.stats);
 			break;
+		case LTUN_A_ISOLATE:
+			if (mnl_attr_validate(a, MNL_TYPE_U8) == 0) {
+				di.isolate = mnl_attr_get_u8(a) != 0;
+				di.has_isolate = true;
+			}
+			break;
 		}
 	}
 	if (ctx->ret == 0)
@@ -235,16 +283,29 @@ int ops_dev_get(struct nl *nl, const char *ifname, dev_fn fn, void *data,
 	return ret < 0 ? ret : ctx.ret;
 }
 
-int ops_dev_set_max_peers(struct nl *nl, const char *ifname, uint32_t max,
-			  char *err, size_t errlen)
+int ops_dev_set(struct nl *nl, const char *ifname, int max_peers, int isolate,
+		char *err, size_t errlen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
 	nlh = nl_msg(nl, buf, LTUN_CMD_DEV_SET, 0);
 	nl_put_dev(nlh, ifname);
-	mnl_attr_put_u32(nlh, LTUN_A_MAX_PEERS, max);
+	if (max_peers >= 0)
+		mnl_attr_put_u32(nlh, LTUN_A_MAX_PEERS, (uint32_t)max_peers);
+	if (isolate >= 0)
+		mnl_attr_put_u8(nlh, LTUN_A_ISOLATE, isolate ? 1 : 0);
 	return nl_talk(nl, nlh, NULL, NULL, err, errlen);
+}
+
+int ops_dev_set_max_peers(struct nl *nl, const char *ifname, uint32_t max,
+			  char *err, size_t errlen)
+{
+	if (max > 65535) {
+		snprintf(err, errlen, "max-peers %u is not in 1..65535", max);
+		return -EINVAL;
+	}
+	return ops_dev_set(nl, ifname, (int)max, -1, err, errlen);
 }
 
 int ops_peer_del(struct nl *nl, const char *ifname, uint32_t id, char *err, size_t errlen)
@@ -270,19 +331,10 @@ static int new_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int ops_peer_new(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
-		 size_t n, uint32_t *id, char *err, size_t errlen)
+static void put_aips(struct nlmsghdr *nlh, const struct prefix *aips, size_t n)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct nlattr *peer, *list;
-	int ret;
+	struct nlattr *list = mnl_attr_nest_start(nlh, LTUN_PEER_A_ALLOWED_IPS);
 
-	nlh = nl_msg(nl, buf, LTUN_CMD_PEER_NEW, 0);
-	nl_put_dev(nlh, ifname);
-	peer = mnl_attr_nest_start(nlh, LTUN_A_PEER);
-	mnl_attr_put_u32(nlh, LTUN_PEER_A_SOCKET, (uint32_t)fd);
-	list = mnl_attr_nest_start(nlh, LTUN_PEER_A_ALLOWED_IPS);
 	for (size_t i = 0; i < n; i++) {
 		struct nlattr *item = mnl_attr_nest_start(nlh, LTUN_AIP_A_ITEM);
 
@@ -292,14 +344,92 @@ int ops_peer_new(struct nl *nl, const char *ifname, int fd, const struct prefix 
 		mnl_attr_nest_end(nlh, item);
 	}
 	mnl_attr_nest_end(nlh, list);
-	mnl_attr_nest_end(nlh, peer);
+}
+
+/* Reject a name the kernel would: too long for LTUN_PEER_NAME_MAX. */
+static int check_name(const char *name, char *err, size_t errlen)
+{
+	if (name && strlen(name) >= LTUN_PEER_NAME_MAX) {
+		snprintf(err, errlen, "peer name longer than %d bytes", LTUN_PEER_NAME_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
+		  size_t n, const char *name, uint32_t keepalive_ms, uint32_t timeout_ms,
+		  uint32_t *id, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nlattr *peer;
+	int ret;
+
 	*id = 0;
+	ret = check_name(name, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (n > PEER_MAX_AIPS) {
+		snprintf(err, errlen, "more than %d allowed ips", PEER_MAX_AIPS);
+		return -E2BIG;
+	}
+	nlh = nl_msg(nl, buf, LTUN_CMD_PEER_NEW, 0);
+	nl_put_dev(nlh, ifname);
+	peer = mnl_attr_nest_start(nlh, LTUN_A_PEER);
+	mnl_attr_put_u32(nlh, LTUN_PEER_A_SOCKET, (uint32_t)fd);
+	put_aips(nlh, aips, n);
+	if (name)
+		mnl_attr_put_strz(nlh, LTUN_PEER_A_NAME, name);
+	if (keepalive_ms)
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_KEEPALIVE_MS, keepalive_ms);
+	if (timeout_ms)
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_TIMEOUT_MS, timeout_ms);
+	mnl_attr_nest_end(nlh, peer);
 	ret = nl_talk(nl, nlh, new_cb, id, err, errlen);
 	if (ret == 0 && *id == 0) {
 		snprintf(err, errlen, "kernel reply carried no peer id");
 		return -EPROTO;
 	}
 	return ret;
+}
+
+int ops_peer_new(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
+		 size_t n, uint32_t *id, char *err, size_t errlen)
+{
+	return ops_peer_new2(nl, ifname, fd, aips, n, NULL, 0, 0, id, err, errlen);
+}
+
+int ops_peer_set(struct nl *nl, const char *ifname, uint32_t id, const struct peer_set *s,
+		 char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nlattr *peer;
+	int ret;
+
+	ret = check_name(s->name, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (s->set_aips && s->n_aips > PEER_MAX_AIPS) {
+		snprintf(err, errlen, "more than %d allowed ips", PEER_MAX_AIPS);
+		return -E2BIG;
+	}
+	nlh = nl_msg(nl, buf, LTUN_CMD_PEER_SET, 0);
+	nl_put_dev(nlh, ifname);
+	peer = mnl_attr_nest_start(nlh, LTUN_A_PEER);
+	mnl_attr_put_u32(nlh, LTUN_PEER_A_ID, id);
+	if (s->fd >= 0)
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_SOCKET, (uint32_t)s->fd);
+	if (s->set_aips)
+		put_aips(nlh, s->aips, s->n_aips);
+	if (s->name)
+		mnl_attr_put_strz(nlh, LTUN_PEER_A_NAME, s->name);
+	if (s->set_keepalive) {
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_KEEPALIVE_MS, s->keepalive_ms);
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_TIMEOUT_MS, s->timeout_ms);
+	}
+	mnl_attr_nest_end(nlh, peer);
+	return nl_talk(nl, nlh, NULL, NULL, err, errlen);
 }
 
 const char *ops_cipher_name(uint16_t cipher)
@@ -330,6 +460,7 @@ const char *ops_del_reason_name(uint32_t reason)
 	case LTUN_DEL_REASON_TIMEOUT:		return "timeout";
 	case LTUN_DEL_REASON_ADMIN:		return "deleted by admin";
 	case LTUN_DEL_REASON_DEVICE_GONE:	return "device gone";
+	case LTUN_DEL_REASON_EXPIRED:		return "expired";
 	default:				return "unknown reason";
 	}
 }
@@ -348,6 +479,9 @@ const char *ops_stat_key(unsigned int t)
 		[LTUN_STATS_A_TX_QUEUE_FULL] = "tx_queue_full",
 		[LTUN_STATS_A_TX_NO_PEER] = "tx_no_peer",
 		[LTUN_STATS_A_RX_KEEPALIVES] = "rx_keepalives",
+		[LTUN_STATS_A_FORWARDED] = "forwarded",
+		[LTUN_STATS_A_ISOLATED] = "isolated",
+		[LTUN_STATS_A_TX_KEEPALIVES] = "tx_keepalives",
 	};
 
 	return t <= LTUN_STATS_A_MAX ? key[t] : NULL;

@@ -35,19 +35,33 @@ struct peer_info {
 	uint64_t uptime_ms;
 	uint16_t cipher, version;
 	uint32_t del_reason;
+	/* issue 3: label, liveness and renewal state (absent on older kernels) */
+	bool has_name, has_keepalive, has_timeout, has_changes;
+	bool has_records, has_renewals, has_conn;
+	char name[LTUN_PEER_NAME_MAX];
+	uint32_t keepalive_ms, timeout_ms;
+	uint32_t changes;		/* LTUN_PEER_CHANGE_* (PEER_SET_NTF) */
+	uint64_t records;
+	uint32_t renewals;
+	uint64_t conn_ms;
 };
 
 struct dev_info {
 	uint32_t ifindex;
 	char ifname[IF_NAMESIZE];
 	uint32_t max_peers, n_peers;
+	bool has_isolate;
+	bool isolate;
 	struct stats stats;
 };
 
 typedef int (*peer_fn)(const struct peer_info *pi, void *data);
 typedef int (*dev_fn)(const struct dev_info *di, void *data);
 
-/* Decode a PEER_GET reply or PEER_DEL_NTF notification. */
+/*
+ * Decode a PEER_GET reply or a PEER_DEL_NTF / PEER_NEW_NTF / PEER_SET_NTF
+ * notification (the genl cmd is the caller's to check).
+ */
 int ops_parse_peer(const struct nlmsghdr *nlh, struct peer_info *pi);
 
 /* Every peer of ifname (id 0), or the one peer id. */
@@ -56,12 +70,37 @@ int ops_peer_get(struct nl *nl, const char *ifname, uint32_t id, peer_fn fn, voi
 /* Every ltun device (ifname NULL) or one. */
 int ops_dev_get(struct nl *nl, const char *ifname, dev_fn fn, void *data,
 		char *err, size_t errlen);
+/* DEV_SET: max_peers and isolate each -1 to leave unchanged. */
+int ops_dev_set(struct nl *nl, const char *ifname, int max_peers, int isolate,
+		char *err, size_t errlen);
 int ops_dev_set_max_peers(struct nl *nl, const char *ifname, uint32_t max,
 			  char *err, size_t errlen);
 int ops_peer_del(struct nl *nl, const char *ifname, uint32_t id, char *err, size_t errlen);
 /* Attach fd as a new peer allowed aips; *id is the kernel's peer id. */
 int ops_peer_new(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
 		 size_t n, uint32_t *id, char *err, size_t errlen);
+/*
+ * As ops_peer_new, and label the peer with name (NULL: none) and set its
+ * keepalive interval and timeout (0: the kernel's defaults, attribute not
+ * sent).
+ */
+int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
+		  size_t n, const char *name, uint32_t keepalive_ms, uint32_t timeout_ms,
+		  uint32_t *id, char *err, size_t errlen);
+
+/* What PEER_SET changes; everything else stays as it is. */
+struct peer_set {
+	int fd;				/* new connection (renewal); -1: keep */
+	const struct prefix *aips;	/* with set_aips: the whole new list */
+	size_t n_aips;
+	bool set_aips;
+	const char *name;		/* NULL: keep */
+	uint32_t keepalive_ms, timeout_ms;	/* with set_keepalive, both sent */
+	bool set_keepalive;
+};
+
+int ops_peer_set(struct nl *nl, const char *ifname, uint32_t id, const struct peer_set *s,
+		 char *err, size_t errlen);
 
 const char *ops_cipher_name(uint16_t cipher);
 const char *ops_version_name(uint16_t version);
