@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* "ltunctl dev show [DEV]" and "ltunctl dev set DEV max-peers N". */
+/* "ltunctl dev show [DEV]" and "ltunctl dev set DEV [max-peers N] [isolate on|off]". */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +15,7 @@ void usage_dev(FILE *f)
 {
 	fprintf(f,
 		"  ltunctl dev show [DEV]\n"
-		"  ltunctl dev set DEV max-peers N\n");
+		"  ltunctl dev set DEV [max-peers N] [isolate on|off]\n");
 }
 
 struct dev_show_ctx {
@@ -67,13 +67,24 @@ static int dev_show(int argc, char **argv)
 	return 0;
 }
 
+/* "on"/"off" (also yes/no, 1/0, as ip-link accepts); -1 for garbage. */
+static int parse_onoff(const char *s)
+{
+	if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "1"))
+		return 1;
+	if (!strcmp(s, "off") || !strcmp(s, "no") || !strcmp(s, "0"))
+		return 0;
+	return -1;
+}
+
 static int dev_set(int argc, char **argv)
 {
-	static const char *const kw[] = { "max-peers" };
-	const char *ifname, *max_str = NULL;
-	const char **const slot[] = { &max_str };
+	static const char *const kw[] = { "max-peers", "isolate" };
+	const char *ifname, *max_str = NULL, *iso_str = NULL;
+	const char **const slot[] = { &max_str, &iso_str };
 	char err[NL_ERRLEN];
-	uint32_t max;
+	int max = -1, isolate = -1;
+	uint32_t v;
 	struct nl nl;
 	int ret;
 
@@ -81,16 +92,26 @@ static int dev_set(int argc, char **argv)
 	    parse_keywords("dev set", argc - 1, argv + 1, kw, slot,
 			   sizeof(kw) / sizeof(kw[0])))
 		return EXIT_USAGE;
-	if (!max_str)
-		return usage_error("dev set", "nothing to set (max-peers N)");
-	if (!parse_u32(max_str, 1, 65535, &max))
-		return usage_error("dev set", "max-peers '%s' is not in 1..65535",
-				   max_str);
+	if (!max_str && !iso_str)
+		return usage_error("dev set", "nothing to set (max-peers N, isolate on|off)");
+	if (max_str) {
+		if (!parse_u32(max_str, 1, 65535, &v))
+			return usage_error("dev set", "max-peers '%s' is not in 1..65535",
+					   max_str);
+		max = (int)v;
+	}
+	if (iso_str) {
+		isolate = parse_onoff(iso_str);
+		if (isolate < 0)
+			return usage_error("dev set", "isolate '%s' is not on or off", iso_str);
+	}
 	if (nl_open_report(&nl, "dev set") < 0)
 		return 1;
-	ret = ops_dev_set_max_peers(&nl, ifname, max, err, sizeof(err));
+	ret = ops_dev_set(&nl, ifname, max, isolate, err, sizeof(err));
 	nl_close(&nl);
 	if (ret < 0) {
+		if (ret == -ENODEV && !err[0])
+			snprintf(err, sizeof(err), "no such device '%s'", ifname);
 		nl_perror("dev set", ret, err);
 		return 1;
 	}

@@ -31,6 +31,22 @@ static void text_transfer(const struct stats *st)
 	       st->v[LTUN_STATS_A_RX_DROPS], st->v[LTUN_STATS_A_TX_DROPS],
 	       st->v[LTUN_STATS_A_RX_INVALID], st->v[LTUN_STATS_A_RX_SPOOFED],
 	       st->v[LTUN_STATS_A_TX_QUEUE_FULL]);
+	/* Hub counters: only from kernels that have them. */
+	if (st->present[LTUN_STATS_A_FORWARDED] || st->present[LTUN_STATS_A_ISOLATED])
+		printf("  to other peers: %" PRIu64 " forwarded, %" PRIu64 " isolated\n",
+		       st->v[LTUN_STATS_A_FORWARDED], st->v[LTUN_STATS_A_ISOLATED]);
+}
+
+/* "10 s" / "off" for a keepalive interval or timeout in ms. */
+static const char *ms_str(uint32_t ms, char *buf, size_t len)
+{
+	if (!ms)
+		snprintf(buf, len, "off");
+	else if (ms % 1000)
+		snprintf(buf, len, "%" PRIu32 " ms", ms);
+	else
+		snprintf(buf, len, "%" PRIu32 " s", ms / 1000);
+	return buf;
 }
 
 static const char *endpoint(const struct sockaddr_storage *ss, size_t len, char *buf, size_t blen)
@@ -52,6 +68,7 @@ void show_peer(const struct peer_info *pi, bool first)
 		json_str("ifname", pi->ifname[0] ? pi->ifname : NULL);
 		json_u64("ifindex", pi->ifindex);
 		json_u64("id", pi->id);
+		json_str("name", pi->has_name ? pi->name : NULL);
 		json_str("remote", remote);
 		json_str("local", local);
 		json_array_begin("allowed_ips");
@@ -62,6 +79,16 @@ void show_peer(const struct peer_info *pi, bool first)
 		json_stats(&pi->stats);
 		if (pi->has_uptime)
 			json_u64("uptime_ms", pi->uptime_ms);
+		if (pi->has_keepalive)
+			json_u64("keepalive_ms", pi->keepalive_ms);
+		if (pi->has_timeout)
+			json_u64("timeout_ms", pi->timeout_ms);
+		if (pi->has_renewals)
+			json_u64("renewals", pi->renewals);
+		if (pi->has_records)
+			json_u64("records", pi->records);
+		if (pi->has_conn)
+			json_u64("conn_ms", pi->conn_ms);
 		json_str("tls_version", pi->has_version ? ops_version_name(pi->version) : NULL);
 		json_str("cipher", pi->has_cipher ? ops_cipher_name(pi->cipher) : NULL);
 		json_object_end();
@@ -71,6 +98,8 @@ void show_peer(const struct peer_info *pi, bool first)
 		putchar('\n');
 	printf("peer %" PRIu32 "%s%s%s\n", pi->id, pi->ifname[0] ? " (" : "",
 	       pi->ifname, pi->ifname[0] ? ")" : "");
+	if (pi->has_name && pi->name[0])
+		printf("  name: %s\n", pi->name);
 	printf("  remote: %s\n", remote ? remote : "(unknown)");
 	printf("  local: %s\n", local ? local : "(unknown)");
 	printf("  allowed ips: ");
@@ -78,9 +107,31 @@ void show_peer(const struct peer_info *pi, bool first)
 		printf("%s%s", i ? ", " : "", prefix_str(&pi->aip[i], true, a, sizeof(a)));
 	printf("%s\n", pi->n_aip ? (pi->aip_truncated ? ", ..." : "") : "(none)");
 	text_transfer(&pi->stats);
-	printf("  keepalives received: %" PRIu64 "\n", pi->stats.v[LTUN_STATS_A_RX_KEEPALIVES]);
+	if (pi->stats.present[LTUN_STATS_A_TX_KEEPALIVES])
+		printf("  keepalives: %" PRIu64 " received, %" PRIu64 " sent\n",
+		       pi->stats.v[LTUN_STATS_A_RX_KEEPALIVES],
+		       pi->stats.v[LTUN_STATS_A_TX_KEEPALIVES]);
+	else
+		printf("  keepalives received: %" PRIu64 "\n",
+		       pi->stats.v[LTUN_STATS_A_RX_KEEPALIVES]);
+	if (pi->has_keepalive || pi->has_timeout) {
+		char k[32], t[32];
+
+		printf("  keepalive: every %s, timeout %s\n",
+		       pi->has_keepalive ? ms_str(pi->keepalive_ms, k, sizeof(k)) : "?",
+		       pi->has_timeout ? ms_str(pi->timeout_ms, t, sizeof(t)) : "?");
+	}
 	if (pi->has_uptime)
 		printf("  uptime: %s\n", human_duration(pi->uptime_ms, d, sizeof(d)));
+	if (pi->has_renewals || pi->has_conn) {
+		printf("  connection: renewed %" PRIu32 " time%s", pi->renewals,
+		       pi->renewals == 1 ? "" : "s");
+		if (pi->has_conn)
+			printf(", current one up %s", human_duration(pi->conn_ms, d, sizeof(d)));
+		if (pi->has_records)
+			printf(", %" PRIu64 " records", pi->records);
+		putchar('\n');
+	}
 	if (pi->has_cipher)
 		printf("  cipher: %s %s\n",
 		       pi->has_version ? ops_version_name(pi->version) : "TLS",
@@ -97,6 +148,8 @@ void show_dev(const struct dev_info *di, bool first)
 		json_u64("ifindex", di->ifindex);
 		json_u64("max_peers", di->max_peers);
 		json_u64("n_peers", di->n_peers);
+		if (di->has_isolate)
+			json_bool("isolate", di->isolate);
 		json_stats(&di->stats);
 		json_object_end();
 		return;
@@ -106,6 +159,8 @@ void show_dev(const struct dev_info *di, bool first)
 	printf("dev %s (ifindex %" PRIu32 ")\n", di->ifname, di->ifindex);
 	printf("  max peers: %" PRIu32 "\n", di->max_peers);
 	printf("  peers: %" PRIu32 "\n", di->n_peers);
+	if (di->has_isolate)
+		printf("  isolate: %s\n", di->isolate ? "on" : "off");
 	text_transfer(&di->stats);
 	printf("  no peer for destination: %" PRIu64 "\n", di->stats.v[LTUN_STATS_A_TX_NO_PEER]);
 }
