@@ -13,9 +13,8 @@
 
 void usage_peer(FILE *f)
 {
+	usage_peer_add(f);
 	fprintf(f,
-		"  ltunctl peer add DEV remote HOST:PORT ca FILE [cert FILE key FILE]\n"
-		"                   [server-name NAME]\n"
 		"  ltunctl peer del DEV ID\n"
 		"  ltunctl peer show DEV [ID]\n");
 }

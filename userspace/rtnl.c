@@ -114,3 +114,177 @@ out:
 	free(buf);
 	return ret;
 }
+
+/*
+ * ---- Changes: addresses, routes, links (for "peer add" and "up") ----
+ * One request, one ack: every helper returns 0 or -errno.
+ */
+#include <linux/if_link.h>
+#include <net/if.h>
+
+static int rtnl_request(struct nlmsghdr *nlh)
+{
+	struct mnl_socket *sk;
+	char *buf;
+	uint32_t portid;
+	int ret;
+
+	buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	sk = mnl_socket_open(NETLINK_ROUTE);
+	if (!sk) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
+	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(sk);
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(sk, buf, MNL_SOCKET_BUFFER_SIZE);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		/* mnl_cb_run turns the ack's error code into errno */
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, NULL, NULL);
+		if (ret == MNL_CB_ERROR) {
+			ret = -errno;
+			break;
+		}
+		if (ret == MNL_CB_STOP) {
+			ret = 0;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(sk);
+	free(buf);
+	return ret;
+}
+
+static struct nlmsghdr *rtnl_msg(char *req, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh;
+
+	memset(req, 0, MNL_SOCKET_BUFFER_SIZE);
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	return nlh;
+}
+
+static int rtnl_addr(uint16_t type, uint16_t flags, unsigned int ifindex,
+		     const struct prefix *p)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_msg(req, type, flags);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	size_t alen = prefix_addr_len(p->family);
+
+	ifa->ifa_family = (uint8_t)p->family;
+	ifa->ifa_prefixlen = p->plen;
+	ifa->ifa_index = ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	/* a tunnel address has no neighbours to probe: usable at once */
+	if (p->family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, p->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, p->addr);
+	return rtnl_request(nlh);
+}
+
+int rtnl_addr_add(unsigned int ifindex, const struct prefix *p)
+{
+	return rtnl_addr(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifindex, p);
+}
+
+int rtnl_addr_del(unsigned int ifindex, const struct prefix *p)
+{
+	return rtnl_addr(RTM_DELADDR, 0, ifindex, p);
+}
+
+static int rtnl_route(uint16_t type, uint16_t flags, unsigned int ifindex,
+		      const struct prefix *p)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_msg(req, type, flags);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct prefix dst = *p;
+
+	prefix_mask(&dst);
+	rtm->rtm_family = (uint8_t)p->family;
+	rtm->rtm_dst_len = p->plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, prefix_addr_len(p->family), dst.addr);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	return rtnl_request(nlh);
+}
+
+int rtnl_route_replace(unsigned int ifindex, const struct prefix *p)
+{
+	return rtnl_route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, ifindex, p);
+}
+
+int rtnl_route_del(unsigned int ifindex, const struct prefix *p)
+{
+	return rtnl_route(RTM_DELROUTE, 0, ifindex, p);
+}
+
+int rtnl_link_create(const char *name, const char *kind)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_msg(req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *info;
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	mnl_attr_nest_end(nlh, info);
+	return rtnl_request(nlh);
+}
+
+int rtnl_link_delete(unsigned int ifindex)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_msg(req, RTM_DELLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	return rtnl_request(nlh);
+}
+
+int rtnl_link_set(unsigned int ifindex, unsigned int mtu, bool up)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_msg(req, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	if (up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	return rtnl_request(nlh);
+}
