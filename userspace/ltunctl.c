@@ -24,6 +24,8 @@ static void usage(FILE *f)
 	usage_server(f);
 	usage_peer(f);
 	usage_dev(f);
+	usage_monitor(f);
+	usage_up(f);
 	fprintf(f,
 		"  ltunctl help\n"
 		"\n"
@@ -79,6 +81,12 @@ int main(int argc, char **argv)
 		return cmd_peer(argc - i - 1, argv + i + 1);
 	if (!strcmp(argv[i], "dev"))
 		return cmd_dev(argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "monitor"))
+		return cmd_monitor(argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "up"))
+		return cmd_up(argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "down"))
+		return cmd_down(argc - i - 1, argv + i + 1);
 	fprintf(stderr, "ltunctl: unknown command '%s'\nTry 'ltunctl --help'.\n", argv[i]);
 	return EXIT_USAGE;
 }
