@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * "ltunctl server": accept clients, run each handshake in a forked child
- * (so a slow or hostile client only ever blocks itself), validate its
- * HELLO against the device's subnets and existing peers, and hand the
- * socket to the kernel. The parent only accepts, reaps and logs "peer
- * down" notifications from the "peers" multicast group.
+ * (so a slow or hostile client only ever blocks itself; see
+ * server_client.c for what a child decides), and hand the socket to the
+ * kernel. The parent only accepts, reaps, logs "peer down" notifications
+ * from the "peers" multicast group (cleaning up after such peers in a
+ * short-lived child) and re-reads the policy file on SIGHUP.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -29,50 +30,25 @@
 #include "hello.h"
 #include "nl.h"
 #include "ops.h"
+#include "pool.h"
 #include "rtnl.h"
+#include "server.h"
 #include "tls.h"
 #include "util.h"
 
 #define CMD "server"
-#define MAX_HANDSHAKES 64
-/*
- * Hard cap on a child's life. The client-facing waits are bounded
- * separately at 10 s each (TLS handshake, HELLO read); this backstop
- * also covers local work that can be slow the first time, like the
- * kernel loading crypto modules during the kTLS setsockopt.
- */
-#define CHILD_DEADLINE_S 30
-#define MAX_USED_AIPS 4096
 
-struct srv_opts {
-	const char *dev, *listen, *cert, *key, *ca;
-};
-
-struct srv {
-	struct srv_opts o;
-	bool no_kernel;
-	unsigned int ifindex;
-	struct tls_creds *creds;
-	int lfd;
-	struct nl nl;		/* parent: multicast "peers" only */
-	pid_t kids[MAX_HANDSHAKES];
-	unsigned int n_kids;
-};
-
-/*
- * Children decide and add peers one at a time under this lock: the checks
- * (free address, room under max-peers) and PEER_NEW must not interleave
- * between two concurrent handshakes. Robust, because a child may be killed
- * by its timeout while holding it.
- */
 static pthread_mutex_t *decide_lock;
 
-static volatile sig_atomic_t got_term, got_chld;
-static char alarm_msg[160];
+static volatile sig_atomic_t got_term, got_chld, got_hup;
 
 void usage_server(FILE *f)
 {
-	fprintf(f, "  ltunctl server DEV listen ADDR:PORT cert FILE key FILE [ca FILE]\n");
+	fprintf(f,
+		"  ltunctl server DEV listen ADDR:PORT cert FILE key FILE [ca FILE]\n"
+		"          [pool CIDR] [pool6 CIDR] [push-route CIDR]... [policy FILE]\n"
+		"          [auth-hook CMD] [max-peers N] [isolate on|off]\n"
+		"          [keepalive MS] [timeout MS]\n");
 }
 
 static void on_term(int sig)
@@ -87,27 +63,67 @@ static void on_chld(int sig)
 	got_chld = 1;
 }
 
-static void on_alarm(int sig)
+static void on_hup(int sig)
 {
-	ssize_t r;
-
 	(void)sig;
-	r = write(STDOUT_FILENO, alarm_msg, strlen(alarm_msg));
-	(void)r;
-	_exit(1);
+	got_hup = 1;
 }
 
-static int parse_opts(int argc, char **argv, struct srv_opts *o)
+static int parse_pool(const char *kw, const char *v, int family, struct prefix *p)
 {
+	const char *why;
+
+	if (pool_parse_prefix(v, family, true, p, &why) < 0)
+		return usage_error(CMD, "%s '%s': %s", kw, v, why);
+	if (!pool_plen_ok(p))
+		return usage_error(CMD, "%s '%s': too small (at most /%u)", kw, v,
+				   prefix_max_len(family) - 2);
+	return 0;
+}
+
+/*
+ * "push-route CIDR" may repeat: take those out first, then every other
+ * keyword at most once through parse_keywords.
+ */
+static int parse_opts(int argc, char **argv, struct srv_opts *o, char **rest)
+{
+	const char *pool4 = NULL, *pool6 = NULL, *maxp = NULL, *iso = NULL;
+	const char *ka = NULL, *to = NULL;
+	int n = 0, err;
+	uint32_t v;
+
 	memset(o, 0, sizeof(*o));
+	o->max_peers = o->isolate = -1;
 	if (parse_dev(CMD, argc, argv, &o->dev))
 		return EXIT_USAGE;
-	{
-		static const char *const kw[] = { "listen", "cert", "key", "ca" };
-		const char **const slot[] = { &o->listen, &o->cert, &o->key, &o->ca };
-		int err = parse_keywords(CMD, argc - 1, argv + 1, kw, slot,
-					 sizeof(kw) / sizeof(kw[0]));
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "push-route") && i % 2 == 1) {
+			const char *why;
 
+			if (i + 1 >= argc)
+				return usage_error(CMD, "missing value for 'push-route'");
+			if (o->n_route >= HELLO_MAX_ROUTES)
+				return usage_error(CMD, "more than %d push-route", HELLO_MAX_ROUTES);
+			if (pool_parse_prefix(argv[i + 1], AF_UNSPEC, true, &o->route[o->n_route],
+					      &why) < 0)
+				return usage_error(CMD, "push-route '%s': %s", argv[i + 1], why);
+			o->n_route++;
+			i++;
+			continue;
+		}
+		rest[n++] = argv[i];
+	}
+	{
+		static const char *const kw[] = {
+			"listen", "cert", "key", "ca", "pool", "pool6", "policy", "auth-hook",
+			"max-peers", "isolate", "keepalive", "timeout",
+		};
+		const char **const slot[] = {
+			&o->listen, &o->cert, &o->key, &o->ca, &pool4, &pool6, &o->policy_file,
+			&o->auth_hook, &maxp, &iso, &ka, &to,
+		};
+
+		err = parse_keywords(CMD, n, rest, kw, slot, sizeof(kw) / sizeof(kw[0]));
 		if (err)
 			return err;
 	}
@@ -115,6 +131,44 @@ static int parse_opts(int argc, char **argv, struct srv_opts *o)
 		return usage_error(CMD, "missing 'listen ADDR:PORT'");
 	if (!o->cert || !o->key)
 		return usage_error(CMD, "missing '%s FILE'", o->cert ? "key" : "cert");
+	if (pool4) {
+		if (parse_pool("pool", pool4, AF_INET, &o->pool4))
+			return EXIT_USAGE;
+		o->has_pool4 = true;
+	}
+	if (pool6) {
+		if (parse_pool("pool6", pool6, AF_INET6, &o->pool6))
+			return EXIT_USAGE;
+		o->has_pool6 = true;
+	}
+	if (maxp) {
+		if (!parse_u32(maxp, 1, 65535, &v))
+			return usage_error(CMD, "max-peers '%s' is not in 1..65535", maxp);
+		o->max_peers = (int)v;
+	}
+	if (iso) {
+		if (!strcmp(iso, "on"))
+			o->isolate = 1;
+		else if (!strcmp(iso, "off"))
+			o->isolate = 0;
+		else
+			return usage_error(CMD, "isolate '%s' is not on or off", iso);
+	}
+	if (ka && !parse_u32(ka, 0, LTUN_KEEPALIVE_MAX_MS, &o->keepalive_ms))
+		return usage_error(CMD, "keepalive '%s' is not in %d..%d ms (0: default)", ka,
+				   LTUN_KEEPALIVE_MIN_MS, LTUN_KEEPALIVE_MAX_MS);
+	if (o->keepalive_ms && o->keepalive_ms < LTUN_KEEPALIVE_MIN_MS)
+		return usage_error(CMD, "keepalive '%s' is not in %d..%d ms (0: default)", ka,
+				   LTUN_KEEPALIVE_MIN_MS, LTUN_KEEPALIVE_MAX_MS);
+	if (to && !parse_u32(to, 0, UINT32_MAX, &o->timeout_ms))
+		return usage_error(CMD, "timeout '%s' is not a number of ms", to);
+	if (o->timeout_ms && o->timeout_ms <= (o->keepalive_ms ? o->keepalive_ms
+							       : LTUN_KEEPALIVE_DEFAULT_MS))
+		return usage_error(CMD, "timeout %u ms must be longer than the keepalive interval",
+				   o->timeout_ms);
+	if (o->keepalive_ms && !o->timeout_ms && o->keepalive_ms >= LTUN_TIMEOUT_DEFAULT_MS)
+		return usage_error(CMD, "keepalive %u ms needs a longer 'timeout' than the "
+				   "default %d ms", o->keepalive_ms, LTUN_TIMEOUT_DEFAULT_MS);
 	return 0;
 }
 
@@ -159,281 +213,15 @@ out:
 	return fd;
 }
 
-static void set_timeouts(int fd, int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static void lock_decide(void)
+void srv_lock(void)
 {
 	if (pthread_mutex_lock(decide_lock) == EOWNERDEAD)
 		pthread_mutex_consistent(decide_lock);
 }
 
-static void unlock_decide(void)
+void srv_unlock(void)
 {
 	pthread_mutex_unlock(decide_lock);
-}
-
-/* What the kernel already routes: every allowed ip of every peer. */
-struct used {
-	struct prefix *p;
-	size_t n;
-};
-
-static int collect_used(const struct peer_info *pi, void *data)
-{
-	struct used *u = data;
-
-	for (size_t i = 0; i < pi->n_aip && u->n < MAX_USED_AIPS; i++)
-		u->p[u->n++] = pi->aip[i];
-	return 0;
-}
-
-static int collect_dev(const struct dev_info *di, void *data)
-{
-	*(struct dev_info *)data = *di;
-	return 0;
-}
-
-static void append(char *buf, size_t len, const char *fmt, const char *a)
-{
-	size_t off = strlen(buf);
-
-	snprintf(buf + off, len - off, "%s", off ? "; " : "");
-	off = strlen(buf);
-	snprintf(buf + off, len - off, fmt, a);
-}
-
-/*
- * Decide which announced client addresses to accept: inside one of the
- * server's subnets, not a server address (nor the v4 network/broadcast
- * address), not covered by another peer's allowed ips. Accepted ones get
- * the prefix length of the server subnet they fall in. Returns how many
- * were accepted; why collects the reasons for the others.
- */
-static size_t validate(const struct hello_msg *h, const struct prefix *srv, size_t n_srv,
-		       const struct used *used, struct prefix *acc, char *why, size_t whylen)
-{
-	size_t n_acc = 0;
-	char a[ADDR_STRLEN];
-
-	why[0] = '\0';
-	for (size_t i = 0; i < h->n_addr; i++) {
-		struct prefix host = h->addr[i], bcast;
-		const struct prefix *net = NULL;
-		bool bad = false;
-
-		host.plen = (uint8_t)prefix_max_len(host.family);
-		prefix_str(&host, false, a, sizeof(a));
-		for (size_t s = 0; s < n_srv && !net; s++)
-			if (prefix_contains(&srv[s], &host))
-				net = &srv[s];
-		if (!net) {
-			append(why, whylen, "%s is not in a server subnet", a);
-			continue;
-		}
-		for (size_t s = 0; s < n_srv; s++)
-			bad |= prefix_addr_equal(&srv[s], &host);
-		if (bad) {
-			append(why, whylen, "%s is the server's address", a);
-			continue;
-		}
-		if (host.family == AF_INET && net->plen < 31) {
-			struct prefix netaddr = *net;
-
-			prefix_mask(&netaddr);
-			bcast = netaddr;
-			for (unsigned int b = net->plen; b < 32; b++)
-				bcast.addr[b / 8] |= (uint8_t)(0x80 >> (b % 8));
-			if (prefix_addr_equal(&host, &netaddr) || prefix_addr_equal(&host, &bcast)) {
-				append(why, whylen, "%s is a network or broadcast address", a);
-				continue;
-			}
-		}
-		for (size_t u = 0; u < used->n && !bad; u++)
-			bad = prefix_contains(&used->p[u], &host);
-		if (bad) {
-			append(why, whylen, "address %s in use", a);
-			continue;
-		}
-		for (size_t j = 0; j < n_acc && !bad; j++)
-			bad = prefix_addr_equal(&acc[j], &host);
-		if (bad)
-			continue;
-		acc[n_acc] = host;
-		acc[n_acc].plen = net->plen;
-		n_acc++;
-	}
-	if (!h->n_addr)
-		append(why, whylen, "%s", "no address announced");
-	return n_acc;
-}
-
-static void refuse(int fd, const char *client, const char *reason)
-{
-	char err[256];
-
-	printf("client %s: refused: %s\n", client, reason);
-	if (hello_send_refuse(fd, reason, err, sizeof(err)) < 0)
-		printf("client %s: could not send REFUSE: %s\n", client, err);
-}
-
-/*
- * Decide on a client and add it, with decide_lock held. Order: validate,
- * send WELCOME, then PEER_NEW. Not the other way round: once PEER_NEW
- * succeeds the kernel owns the socket and may at once send KEEPALIVE or
- * DATA frames (traffic routed to the new address), which could land
- * before or inside our WELCOME and break the client's parser. Before
- * PEER_NEW the kernel does not know the socket, so our blocking send of
- * the whole WELCOME completes with nothing interleaved. The refusals the
- * kernel could give (address in use, max-peers) are checked beforehand
- * under the lock, so only an outside change in between can make PEER_NEW
- * fail after WELCOME; then we close the socket and the client's peer goes
- * down (closed by peer) -- logged here as an error.
- */
-static int decide_and_add(struct srv *s, int fd, const char *client, const struct hello_msg *h,
-			  const char *cipher)
-{
-	struct prefix srv_addrs[RTNL_MAX_ADDRS], acc[HELLO_MAX_ADDRS], aip[HELLO_MAX_ADDRS];
-	struct used used = { 0 };
-	struct hello_msg w = { 0 };
-	struct dev_info di = { 0 };
-	char why[1024], err[NL_ERRLEN + 64], a[ADDR_STRLEN];
-	struct nl nl = { 0 };
-	size_t n_acc;
-	uint32_t id = 0;
-	int n_srv, ret, rc = 1;
-
-	if (!s->no_kernel && nl_open(&nl, err, sizeof(err)) < 0) {
-		printf("client %s: error: %s\n", client, err);
-		refuse(fd, client, "server error");
-		goto out;
-	}
-	n_srv = rtnl_dev_addrs(s->ifindex, srv_addrs, RTNL_MAX_ADDRS);
-	if (n_srv <= 0) {
-		printf("client %s: error: %s has no usable address%s%s\n", client, s->o.dev,
-		       n_srv < 0 ? ": " : "", n_srv < 0 ? strerror(-n_srv) : "");
-		refuse(fd, client, "server has no tunnel address");
-		goto out;
-	}
-	if (!s->no_kernel) {
-		ret = ops_dev_get(&nl, s->o.dev, collect_dev, &di, err, sizeof(err));
-		if (ret == 0 && di.max_peers && di.n_peers >= di.max_peers) {
-			snprintf(why, sizeof(why), "server full (max-peers %u reached)", di.max_peers);
-			refuse(fd, client, why);
-			goto out;
-		}
-		used.p = calloc(MAX_USED_AIPS, sizeof(*used.p));
-		if (!used.p) {
-			refuse(fd, client, "server error");
-			goto out;
-		}
-		if (ret == 0)
-			ret = ops_peer_get(&nl, s->o.dev, 0, collect_used, &used, err, sizeof(err));
-		if (ret < 0) {
-			printf("client %s: error: reading %s: %s (%s)\n", client, s->o.dev,
-			       err[0] ? err : "netlink", strerror(-ret));
-			refuse(fd, client, "server error");
-			goto out;
-		}
-	}
-	n_acc = validate(h, srv_addrs, (size_t)n_srv, &used, acc, why, sizeof(why));
-	if (!n_acc) {
-		refuse(fd, client, why);
-		goto out;
-	}
-
-	w.n_addr = n_acc;
-	memcpy(w.addr, acc, n_acc * sizeof(acc[0]));
-	w.n_server = (size_t)n_srv < HELLO_MAX_ADDRS ? (size_t)n_srv : HELLO_MAX_ADDRS;
-	memcpy(w.server, srv_addrs, w.n_server * sizeof(srv_addrs[0]));
-	if (hello_send(fd, LTUN_WIRE_WELCOME, &w, err, sizeof(err)) < 0) {
-		printf("client %s: error: sending WELCOME: %s\n", client, err);
-		goto out;
-	}
-	if (s->no_kernel) {
-		printf("client %s: welcome sent; not adding the peer (%s is set)\n",
-		       client, ENV_NO_KERNEL);
-		rc = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < n_acc; i++) {
-		aip[i] = acc[i];
-		aip[i].plen = (uint8_t)prefix_max_len(acc[i].family);
-	}
-	/* The kernel is about to drive the socket: drop our timeouts. */
-	set_timeouts(fd, 0);
-	ret = ops_peer_new(&nl, s->o.dev, fd, aip, n_acc, &id, err, sizeof(err));
-	if (ret < 0) {
-		const char *m = ret == -EADDRINUSE && !err[0] ? "address in use" : err;
-
-		printf("client %s: error: adding peer after WELCOME failed: %s%s(%s)\n", client,
-		       m, m[0] ? " " : "", strerror(-ret));
-		goto out;
-	}
-	printf("peer %u up: client %s, address", id, client);
-	for (size_t i = 0; i < n_acc; i++)
-		printf("%s %s", i ? "," : "", prefix_str(&acc[i], true, a, sizeof(a)));
-	printf(", %s%s%s\n", cipher, why[0] ? "; ignored: " : "", why);
-	rc = 0;
-out:
-	free(used.p);
-	nl_close(&nl);
-	return rc;
-}
-
-/* A child's whole life: one client, then _exit. */
-static void handle_client(struct srv *s, int fd, const char *client)
-{
-	static uint8_t payload[LTUN_WIRE_MAX_CTRL];
-	struct hello_msg h;
-	char err[256], cipher[32];
-	uint8_t type;
-	size_t len;
-	int rc = 1;
-
-	snprintf(alarm_msg, sizeof(alarm_msg),
-		 "client %s: handshake failed: not done within %d s\n", client, CHILD_DEADLINE_S);
-	signal(SIGALRM, on_alarm);
-	alarm(CHILD_DEADLINE_S);
-	set_timeouts(fd, TLS_HANDSHAKE_TIMEOUT_MS / 1000);
-
-	if (tls_handshake_ktls(fd, s->creds, true, NULL, cipher, sizeof(cipher),
-			       err, sizeof(err)) < 0) {
-		printf("client %s: handshake failed: %s\n", client, err);
-		goto out;
-	}
-	if (frame_recv(fd, &type, payload, &len, err, sizeof(err)) < 0) {
-		printf("client %s: handshake failed: waiting for HELLO: %s\n", client, err);
-		goto out;
-	}
-	if (type != LTUN_WIRE_HELLO) {
-		printf("client %s: handshake failed: expected HELLO, got frame type %u\n",
-		       client, type);
-		goto out;
-	}
-	if (hello_parse(payload, len, &h, err, sizeof(err)) < 0) {
-		refuse(fd, client, err);
-		goto out;
-	}
-	if (h.version != LTUN_WIRE_VERSION) {
-		snprintf(err, sizeof(err), "protocol version %u not supported (server speaks %u)",
-			 h.version, LTUN_WIRE_VERSION);
-		refuse(fd, client, err);
-		goto out;
-	}
-	lock_decide();
-	rc = decide_and_add(s, fd, client, &h, cipher);
-	unlock_decide();
-out:
-	alarm(0);
-	close(fd);
-	fflush(stdout);
-	_exit(rc);
 }
 
 static void reap(struct srv *s)
@@ -477,13 +265,65 @@ static void accept_one(struct srv *s, const sigset_t *child_mask)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, child_mask, NULL);
 		close(s->lfd);
 		nl_close(&s->nl);
-		handle_client(s, fd, client);
+		srv_handle_client(s, fd, client);
 	}
 	close(fd);
 	s->kids[s->n_kids++] = pid;
+}
+
+/*
+ * A peer we admitted went away: remove the routes of its subnets and free
+ * its session slot. That needs the admission lock, which a child may hold
+ * for seconds (auth hook), so it runs in a child of its own. The unlocked
+ * look at the table only decides whether there is anything to do.
+ */
+static void cleanup_peer(struct srv *s, uint32_t id)
+{
+	uint32_t iter = 0;
+	pid_t pid;
+
+	if (!s->tok || !token_session_of_peer(s->tok, s->ifindex, id, &iter))
+		return;
+	if (s->n_kids >= SRV_MAX_HANDSHAKES)
+		return;	/* a slot stays taken until reused; routes stay: harmless */
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &s->child_mask, NULL);
+		close(s->lfd);
+		nl_close(&s->nl);
+		srv_cleanup_peer(s, id);
+	}
+	s->kids[s->n_kids++] = pid;
+}
+
+static void reload_policy(struct srv *s)
+{
+	char err[512];
+	struct policy *p;
+
+	if (!s->o.policy_file) {
+		printf("SIGHUP: no policy file to re-read\n");
+		return;
+	}
+	p = policy_load(s->o.policy_file, err, sizeof(err));
+	if (!p) {
+		printf("policy not reloaded, keeping the old one: %s\n", err);
+		return;
+	}
+	policy_free(s->pol);
+	s->pol = p;
+	printf("policy reloaded: %zu rules\n", p->n);
 }
 
 /* "peer N down: reason" for the peers of our device. */
@@ -509,6 +349,7 @@ static void read_notifications(struct srv *s)
 		if (pi.ifindex && pi.ifindex != s->ifindex)
 			continue;
 		printf("peer %u down: %s\n", pi.id, ops_del_reason_name(pi.del_reason));
+		cleanup_peer(s, pi.id);
 	}
 }
 
@@ -537,13 +378,17 @@ static int serve(struct srv *s)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGHUP);
 	/* Signals only arrive inside ppoll(): no lost wakeups. */
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	s->child_mask = orig;
 	sa.sa_handler = on_term;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_chld;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 
 	while (!got_term) {
 		struct pollfd pfd[2];
@@ -551,7 +396,7 @@ static int serve(struct srv *s)
 		int lidx = -1, nidx = -1;
 
 		/* At the cap, leave new clients in the listen backlog. */
-		if (s->n_kids < MAX_HANDSHAKES) {
+		if (s->n_kids < SRV_MAX_HANDSHAKES) {
 			lidx = (int)n;
 			pfd[n++] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
 		}
@@ -574,6 +419,10 @@ static int serve(struct srv *s)
 			got_chld = 0;
 			reap(s);
 		}
+		if (got_hup) {
+			got_hup = 0;
+			reload_policy(s);
+		}
 	}
 	/* Handshakes in flight are abandoned; established peers stay. */
 	for (unsigned int i = 0; i < s->n_kids; i++)
@@ -592,9 +441,34 @@ static int serve(struct srv *s)
 	return 0;
 }
 
+/* A pool outside DEV's subnets cannot work: say so at once, not per client. */
+static void warn_pools(const struct srv *s)
+{
+	const struct prefix *pools[2] = {
+		s->o.has_pool4 ? &s->o.pool4 : NULL, s->o.has_pool6 ? &s->o.pool6 : NULL,
+	};
+	struct prefix a[RTNL_MAX_ADDRS];
+	int n = rtnl_dev_addrs(s->ifindex, a, RTNL_MAX_ADDRS);
+	char p[ADDR_STRLEN];
+
+	for (int i = 0; i < 2; i++) {
+		bool inside = false;
+
+		if (!pools[i])
+			continue;
+		for (int j = 0; j < n && !inside; j++)
+			inside = prefix_contains(&a[j], pools[i]);
+		if (!inside)
+			printf("warning: pool %s is not inside a subnet of %s's addresses; "
+			       "clients will be refused until it is\n",
+			       prefix_str(pools[i], true, p, sizeof(p)), s->o.dev);
+	}
+}
+
 int cmd_server(int argc, char **argv)
 {
 	struct srv *s;
+	char **rest;
 	char err[NL_ERRLEN + 64], shown[ADDR_STRLEN];
 	int ret, rc = 1;
 
@@ -606,7 +480,9 @@ int cmd_server(int argc, char **argv)
 	if (!s)
 		return 1;
 	s->lfd = -1;
-	ret = parse_opts(argc, argv, &s->o);
+	rest = calloc((size_t)argc + 1, sizeof(*rest));
+	ret = rest ? parse_opts(argc, argv, &s->o, rest) : 1;
+	free(rest);
 	if (ret) {
 		free(s);
 		return ret;
@@ -634,6 +510,26 @@ int cmd_server(int argc, char **argv)
 		errmsg(CMD, "%s", err);
 		goto out;
 	}
+	if (s->o.policy_file) {
+		s->pol = policy_load(s->o.policy_file, err, sizeof(err));
+		if (!s->pol) {
+			errmsg(CMD, "policy %s", err);
+			goto out;
+		}
+	}
+	s->tok = token_table_new(err, sizeof(err));
+	if (!s->tok) {
+		errmsg(CMD, "%s", err);
+		goto out;
+	}
+	if (!s->no_kernel && (s->o.max_peers >= 0 || s->o.isolate >= 0)) {
+		ret = ops_dev_set(&s->nl, s->o.dev, s->o.max_peers, s->o.isolate, err, sizeof(err));
+		if (ret < 0) {
+			nl_perror(CMD, ret, err);
+			goto out;
+		}
+	}
+	warn_pools(s);
 	if (setup_lock() < 0) {
 		errmsg(CMD, "shared lock: %s", strerror(errno));
 		goto out;
@@ -641,13 +537,16 @@ int cmd_server(int argc, char **argv)
 	s->lfd = open_listener(s->o.listen, shown, sizeof(shown));
 	if (s->lfd < 0)
 		goto out;
-	printf("listening on %s, dev %s%s\n", shown, s->o.dev,
-	       s->o.ca ? ", client certificates required" : "");
+	printf("listening on %s, dev %s%s%s\n", shown, s->o.dev,
+	       s->o.ca ? ", client certificates required" : "",
+	       s->pol ? ", policy loaded" : "");
 	rc = serve(s);
 out:
 	if (s->lfd >= 0)
 		close(s->lfd);
 	tls_creds_free(s->creds);
+	policy_free(s->pol);
+	token_table_free(s->tok);
 	nl_close(&s->nl);
 	if (decide_lock && decide_lock != MAP_FAILED)
 		munmap(decide_lock, sizeof(*decide_lock));

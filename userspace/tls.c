@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "tls.h"
+#include "tlsid.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -265,6 +266,14 @@ int tls_handshake_ktls(int fd, struct tls_creds *c, bool server,
 		       const char *verify_name, char *cipher, size_t cipherlen,
 		       char *err, size_t errlen)
 {
+	return tls_handshake_ktls_id(fd, c, server, verify_name, cipher, cipherlen,
+				     NULL, 0, err, errlen);
+}
+
+int tls_handshake_ktls_id(int fd, struct tls_creds *c, bool server,
+			  const char *verify_name, char *cipher, size_t cipherlen,
+			  char *identity, size_t identitylen, char *err, size_t errlen)
+{
 	gnutls_session_t s;
 	const char *errpos = NULL;
 	int ret;
@@ -325,6 +334,9 @@ int tls_handshake_ktls(int fd, struct tls_creds *c, bool server,
 		snprintf(err, errlen, "peer sent application data during the handshake");
 		goto fail;
 	}
+	/* before kTLS: a refused identity must not cost a kTLS setup */
+	if (identity && tls_peer_identity(s, identity, identitylen, err, errlen) < 0)
+		goto fail;
 	if (ktls_enable(fd, s, err, errlen) < 0)
 		goto fail;
 	if (cipher)

@@ -32,6 +32,14 @@ int tls_handshake_ktls(int fd, struct tls_creds *c, bool server,
 		       const char *verify_name, char *cipher, size_t cipherlen,
 		       char *err, size_t errlen);
 
+/*
+ * As tls_handshake_ktls, and (server) the verified client certificate's
+ * identity into identity (see tls_peer_identity(); "" without one).
+ */
+int tls_handshake_ktls_id(int fd, struct tls_creds *c, bool server,
+			  const char *verify_name, char *cipher, size_t cipherlen,
+			  char *identity, size_t identitylen, char *err, size_t errlen);
+
 /* Human name of an alert description (for alerts read through kTLS). */
 const char *tls_alert_name(unsigned int desc);
 
