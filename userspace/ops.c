@@ -386,6 +386,14 @@ int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix
 		mnl_attr_put_u32(nlh, LTUN_PEER_A_TIMEOUT_MS, timeout_ms);
 	mnl_attr_nest_end(nlh, peer);
 	ret = nl_talk(nl, nlh, new_cb, id, err, errlen);
+	/*
+	 * A module older than these attributes refuses them as unknown;
+	 * the peer itself works without a label or its own keepalive, so
+	 * ask again with only what that module knows.
+	 */
+	if (ret == -EINVAL && (name || keepalive_ms || timeout_ms) &&
+	    (strstr(err, "Unsupported attribute") || strstr(err, "Unknown attribute")))
+		return ops_peer_new2(nl, ifname, fd, aips, n, NULL, 0, 0, id, err, errlen);
 	if (ret == 0 && *id == 0) {
 		snprintf(err, errlen, "kernel reply carried no peer id");
 		return -EPROTO;
