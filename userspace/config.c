@@ -38,7 +38,7 @@ enum kind {
 	K_STR,		/* anything (file names, a command) */
 };
 
-enum where { W_IFACE, W_CMD, W_DEV };
+enum where { W_IFACE, W_CMD };
 
 enum section { S_NONE, S_IFACE, S_SERVER, S_CLIENT };
 
@@ -70,8 +70,8 @@ static const struct key keys[] = {
 	  LTUN_KEEPALIVE_MIN_MS, LTUN_KEEPALIVE_MAX_MS },
 	{ S_SERVER, "Timeout", K_U32, false, W_CMD, "timeout",
 	  LTUN_KEEPALIVE_MIN_MS, LTUN_KEEPALIVE_MAX_MS },
-	{ S_SERVER, "MaxPeers", K_U32, false, W_DEV, "max-peers", 1, 65535 },
-	{ S_SERVER, "Isolate", K_ONOFF, false, W_DEV, "isolate", 0, 0 },
+	{ S_SERVER, "MaxPeers", K_U32, false, W_CMD, "max-peers", 1, 65535 },
+	{ S_SERVER, "Isolate", K_ONOFF, false, W_CMD, "isolate", 0, 0 },
 
 	{ S_CLIENT, "Server", K_HOSTPORT, false, W_CMD, "server", 0, 0 },
 	{ S_CLIENT, "CA", K_STR, false, W_CMD, "ca", 0, 0 },
@@ -189,7 +189,7 @@ static int check_value(struct loader *l, const struct key *k, const char *val)
 	return 0;
 }
 
-/* dev set and the iface list take normalised copies; commands take val. */
+/* [Interface] settings are ours; the rest become command arguments. */
 static int take(struct loader *l, const struct key *k, char *val)
 {
 	struct config *cfg = l->cfg;
@@ -209,12 +209,6 @@ static int take(struct loader *l, const struct key *k, char *val)
 				return lerr(l, "at most %d Address lines", CONFIG_MAX_ADDRS);
 			cidr_parse(val, false, &cfg->addr[cfg->n_addr++], &why);
 		}
-		return 0;
-	case W_DEV:
-		if (cfg->dev_argc == 0)
-			cfg->dev_argc = 2;	/* "set" DEV, filled in at the end */
-		cfg->dev_argv[cfg->dev_argc++] = (char *)k->arg;
-		cfg->dev_argv[cfg->dev_argc++] = val;
 		return 0;
 	case W_CMD:
 		if (l->n_cmd + 2 > CONFIG_MAX_ARGS - 4)
@@ -373,11 +367,6 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (cfg->role == CONFIG_CLIENT)
 		cfg->argv[cfg->argc++] = (char *)"persist";
 	cfg->argv[cfg->argc] = NULL;
-	if (cfg->dev_argc) {
-		cfg->dev_argv[0] = (char *)"set";
-		cfg->dev_argv[1] = cfg->name;
-		cfg->dev_argv[cfg->dev_argc] = NULL;
-	}
 	return 0;
 }
 

@@ -32,9 +32,6 @@ struct config {
 	 */
 	int argc;
 	char *argv[CONFIG_MAX_ARGS + 1];
-	/* "set DEV max-peers N isolate on|off" when the file sets them */
-	int dev_argc;
-	char *dev_argv[8];
 	char *text;			/* the file, cut into strings */
 };
 

@@ -229,12 +229,6 @@ fail:
 /* The command the file stands for, in this process. */
 static int run_command(struct config *cfg, int ready_fd)
 {
-	if (cfg->dev_argc) {
-		int rc = cmd_dev(cfg->dev_argc, cfg->dev_argv);
-
-		if (rc)
-			return rc;
-	}
 	if (cfg->role == CONFIG_SERVER)
 		return cmd_server(cfg->argc, cfg->argv);
 	client_ready_fd = ready_fd;
