@@ -119,7 +119,8 @@ bool ltun_aip_owned_by_other(struct ltun_aip_table *table,
  *	table owns it from now on
  * @aip: a prefix that passed ltun_aip_valid() and that no other peer owns
  *	(ltun_aip_owned_by_other() said so under the same lock hold); if
- *	@peer owns it already, @e is freed
+ *	@peer owns it already, @e is freed and the existing entry moves to
+ *	the tail of @peer_list (how ltun_aip_replace() keeps what stays)
  *
  * Context: holds @table->lock.
  */
@@ -127,11 +128,15 @@ void ltun_aip_insert(struct ltun_aip_table *table, struct ltun_peer *peer,
 		     struct list_head *peer_list, struct ltun_aip_entry *e,
 		     const struct ltun_aip *aip)
 {
+	struct ltun_aip_entry *old;
 	unsigned int bit;
 
 	lockdep_assert_held(table->lock);
 
-	if (ltun_aip_find(table, aip)) {
+	old = ltun_aip_find(table, aip);
+	if (old) {
+		if (old->peer == peer)
+			list_move_tail(&old->peer_node, peer_list);
 		kfree(e);
 		return;
 	}
@@ -183,6 +188,37 @@ void ltun_aip_remove_all(struct ltun_aip_table *table,
 		list_del(&e->peer_node);
 		kfree_rcu(e, rcu);
 	}
+}
+
+/**
+ * ltun_aip_replace() - give a peer a new set of prefixes, live
+ * @table: the device's table
+ * @peer: the owner
+ * @peer_list: @peer's list of entries
+ * @entries: one preallocated entry per prefix (the table owns them now)
+ * @aips: the new prefixes, none owned by another peer
+ * @n: number of @aips
+ *
+ * Prefixes in both the old and the new set never leave the table, so a
+ * lookup racing with the change finds the peer for every prefix it keeps:
+ * the new ones are added before the dropped ones are removed.
+ *
+ * Context: holds @table->lock.
+ */
+void ltun_aip_replace(struct ltun_aip_table *table, struct ltun_peer *peer,
+		      struct list_head *peer_list,
+		      struct ltun_aip_entry **entries,
+		      const struct ltun_aip *aips, unsigned int n)
+{
+	LIST_HEAD(old);
+	unsigned int i;
+
+	lockdep_assert_held(table->lock);
+
+	list_splice_init(peer_list, &old);
+	for (i = 0; i < n; i++)
+		ltun_aip_insert(table, peer, peer_list, entries[i], &aips[i]);
+	ltun_aip_remove_all(table, &old);
 }
 
 /**

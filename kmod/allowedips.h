@@ -63,6 +63,10 @@ bool ltun_aip_owned_by_other(struct ltun_aip_table *table,
 void ltun_aip_insert(struct ltun_aip_table *table, struct ltun_peer *peer,
 		     struct list_head *peer_list, struct ltun_aip_entry *e,
 		     const struct ltun_aip *aip);
+void ltun_aip_replace(struct ltun_aip_table *table, struct ltun_peer *peer,
+		      struct list_head *peer_list,
+		      struct ltun_aip_entry **entries,
+		      const struct ltun_aip *aips, unsigned int n);
 void ltun_aip_remove_all(struct ltun_aip_table *table,
 			 struct list_head *peer_list);
 struct ltun_peer *ltun_aip_lookup(struct ltun_aip_table *table, u8 family,

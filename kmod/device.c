@@ -15,6 +15,7 @@
 
 #include "compat.h"
 #include "device.h"
+#include "forward.h"
 #include "peer.h"
 #include "tx.h"
 
@@ -57,8 +58,14 @@ static netdev_tx_t ltun_xmit(struct sk_buff *skb, struct net_device *dev)
 	rcu_read_lock();
 	peer = ltun_aip_lookup(&ltun->aips, family, daddr);
 	if (unlikely(!peer)) {
+		if (ltun_is_flood_dst(ltun, family, daddr)) {
+			skb_dst_drop(skb);
+			nf_reset_ct(skb);
+			ltun_flood(ltun, skb, NULL);
+		} else {
+			ltun_tx_no_peer(ltun, skb);
+		}
 		rcu_read_unlock();
-		ltun_tx_no_peer(ltun, skb);
 		return NETDEV_TX_OK;
 	}
 	/* Nothing downstream needs the route or conntrack entry: release
@@ -89,7 +96,7 @@ static void ltun_get_stats64(struct net_device *dev,
 	tot->tx_bytes = s.c[LTUN_STAT_TX_BYTES];
 	tot->rx_errors = s.c[LTUN_STAT_RX_INVALID];
 	tot->rx_dropped = s.c[LTUN_STAT_RX_INVALID] + s.c[LTUN_STAT_RX_SPOOFED] +
-			  s.c[LTUN_STAT_RX_OTHER_DROPS];
+			  s.c[LTUN_STAT_RX_OTHER_DROPS] + s.c[LTUN_STAT_ISOLATED];
 	tot->tx_errors = s.c[LTUN_STAT_TX_NO_PEER];
 	tot->tx_dropped = s.c[LTUN_STAT_TX_QUEUE_FULL] +
 			  s.c[LTUN_STAT_TX_NO_PEER] +
@@ -155,7 +162,8 @@ static void ltun_setup(struct net_device *dev)
 {
 	dev->netdev_ops = &ltun_netdev_ops;
 	dev->type = ARPHRD_NONE;
-	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	/* Multicast: LAN-style discovery works across a hub (forward.c). */
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
 	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;

@@ -29,6 +29,8 @@
  * @next_id: cursor for cyclic id allocation, under @lock
  * @n_peers: peers linked now, under @lock (read without it for reports)
  * @max_peers: limit on @n_peers, under @lock (read without it for reports)
+ * @isolate: drop packets from one peer to another; written under @lock,
+ *	read locklessly (READ_ONCE) by the data path
  * @aips: allowed inner prefixes of every peer; read locklessly under RCU
  *	by the data path, see &struct ltun_aip_table
  * @stats: per-CPU device counters
@@ -43,6 +45,7 @@ struct ltun_dev {
 	u32 next_id;
 	u32 n_peers;
 	u32 max_peers;
+	bool isolate;
 	struct ltun_aip_table aips;
 	struct ltun_pcpu_stats __percpu *stats;
 	struct gro_cells gro_cells;

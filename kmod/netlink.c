@@ -46,6 +46,15 @@ static const struct nla_policy ltun_peer_policy[LTUN_PEER_A_MAX + 1] = {
 	[LTUN_PEER_A_UPTIME_MS]		= { .type = NLA_REJECT },
 	[LTUN_PEER_A_TLS_CIPHER]	= { .type = NLA_REJECT },
 	[LTUN_PEER_A_TLS_VERSION]	= { .type = NLA_REJECT },
+	[LTUN_PEER_A_NAME]		= { .type = NLA_NUL_STRING,
+					    .len = LTUN_PEER_NAME_MAX - 1 },
+	/* Ranges depend on each other: checked in ltun_peer_check_keepalive(). */
+	[LTUN_PEER_A_KEEPALIVE_MS]	= { .type = NLA_U32 },
+	[LTUN_PEER_A_TIMEOUT_MS]	= { .type = NLA_U32 },
+	[LTUN_PEER_A_CHANGES]		= { .type = NLA_REJECT },
+	[LTUN_PEER_A_RECORDS]		= { .type = NLA_REJECT },
+	[LTUN_PEER_A_RENEWALS]		= { .type = NLA_REJECT },
+	[LTUN_PEER_A_CONN_MS]		= { .type = NLA_REJECT },
 };
 
 /* nla_policy's own min/max are s16, too small for this range. */
@@ -61,6 +70,7 @@ static const struct nla_policy ltun_policy[LTUN_A_MAX + 1] = {
 	[LTUN_A_MAX_PEERS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &ltun_max_peers_range),
 	[LTUN_A_N_PEERS]	= { .type = NLA_REJECT },
 	[LTUN_A_STATS]		= { .type = NLA_REJECT },
+	[LTUN_A_ISOLATE]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /*
@@ -115,6 +125,7 @@ static int ltun_nl_fill_dev(struct sk_buff *skb, struct ltun_dev *ltun,
 	if (ltun_nl_put_dev_id(skb, ltun->dev) ||
 	    nla_put_u32(skb, LTUN_A_MAX_PEERS, READ_ONCE(ltun->max_peers)) ||
 	    nla_put_u32(skb, LTUN_A_N_PEERS, READ_ONCE(ltun->n_peers)) ||
+	    nla_put_u8(skb, LTUN_A_ISOLATE, READ_ONCE(ltun->isolate)) ||
 	    ltun_stats_put(skb, LTUN_A_STATS, &sum)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -190,12 +201,14 @@ static int ltun_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	/* A lower limit than the current count keeps the peers there are
 	 * and refuses new ones until enough have left.
 	 */
-	if (info->attrs[LTUN_A_MAX_PEERS]) {
-		mutex_lock(&ltun->lock);
+	mutex_lock(&ltun->lock);
+	if (info->attrs[LTUN_A_MAX_PEERS])
 		WRITE_ONCE(ltun->max_peers,
 			   nla_get_u32(info->attrs[LTUN_A_MAX_PEERS]));
-		mutex_unlock(&ltun->lock);
-	}
+	if (info->attrs[LTUN_A_ISOLATE])
+		WRITE_ONCE(ltun->isolate,
+			   !!nla_get_u8(info->attrs[LTUN_A_ISOLATE]));
+	mutex_unlock(&ltun->lock);
 	dev_put(dev);
 	rtnl_unlock();
 	return 0;
@@ -293,6 +306,41 @@ err:
 	return err;
 }
 
+/*
+ * Settings shared by PEER_NEW and PEER_SET. *@aips is the parsed prefix
+ * array that @cfg points into; the caller frees it.
+ */
+static int ltun_nl_parse_peer_cfg(struct nlattr **tb, struct ltun_peer_cfg *cfg,
+				  struct ltun_aip **aips,
+				  struct netlink_ext_ack *extack)
+{
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	*aips = NULL;
+	if (tb[LTUN_PEER_A_FLAGS])
+		cfg->flags = nla_get_u32(tb[LTUN_PEER_A_FLAGS]);
+	if (tb[LTUN_PEER_A_NAME])
+		cfg->name = nla_data(tb[LTUN_PEER_A_NAME]);
+	if (tb[LTUN_PEER_A_KEEPALIVE_MS]) {
+		cfg->keepalive_ms = nla_get_u32(tb[LTUN_PEER_A_KEEPALIVE_MS]);
+		cfg->set_keepalive = true;
+	}
+	if (tb[LTUN_PEER_A_TIMEOUT_MS]) {
+		cfg->timeout_ms = nla_get_u32(tb[LTUN_PEER_A_TIMEOUT_MS]);
+		cfg->set_timeout = true;
+	}
+	if (tb[LTUN_PEER_A_ALLOWED_IPS]) {
+		err = ltun_nl_parse_aips(tb[LTUN_PEER_A_ALLOWED_IPS], aips,
+					 &cfg->n_aips, extack);
+		if (err)
+			return err;
+		cfg->aips = *aips;
+		cfg->set_aips = true;
+	}
+	return 0;
+}
+
 static int ltun_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[LTUN_PEER_A_MAX + 1];
@@ -300,11 +348,11 @@ static int ltun_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	struct ltun_aip *aips = NULL;
 	struct net_device *dev = NULL;
 	struct socket *sock = NULL;
-	unsigned int n_aips;
+	struct ltun_peer_cfg cfg;
 	struct sk_buff *msg;
 	struct nlattr *nest;
-	u32 flags = 0, id;
 	void *hdr;
+	u32 id;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, LTUN_A_PEER))
@@ -318,10 +366,7 @@ static int ltun_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 				    "missing socket (LTUN_PEER_A_SOCKET)");
 		return -EINVAL;
 	}
-	if (tb[LTUN_PEER_A_FLAGS])
-		flags = nla_get_u32(tb[LTUN_PEER_A_FLAGS]);
-	err = ltun_nl_parse_aips(tb[LTUN_PEER_A_ALLOWED_IPS], &aips, &n_aips,
-				 extack);
+	err = ltun_nl_parse_peer_cfg(tb, &cfg, &aips, extack);
 	if (err)
 		return err;
 
@@ -350,12 +395,12 @@ static int ltun_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_unlock;
 	}
 
-	err = ltun_peer_new(netdev_priv(dev), sock, flags, aips, n_aips, &id,
-			    extack);
+	err = ltun_peer_new(netdev_priv(dev), sock, &cfg, &id, extack);
 	if (err) {
 		sockfd_put(sock);
 		goto out_unlock;
 	}
+	ltun_nl_notify_peer(netdev_priv(dev), id, LTUN_CMD_PEER_NEW_NTF, 0);
 
 	hdr = genlmsg_put_reply(msg, info, &ltun_genl_family, 0,
 				LTUN_CMD_PEER_NEW);
@@ -469,9 +514,14 @@ static int ltun_nl_put_aips(struct sk_buff *skb, struct ltun_peer *peer)
 	return 0;
 }
 
-/* Context: holds the peer's &ltun_dev.lock, so the peer stays linked. */
+/*
+ * A peer's attributes in a message of type @cmd (a PEER_GET reply or a
+ * notification; @changes is put when not 0).
+ * Context: holds the peer's &ltun_dev.lock, so the peer stays linked.
+ */
 static int ltun_nl_fill_peer(struct sk_buff *skb, struct ltun_peer *peer,
-			     u32 portid, u32 seq, int flags)
+			     u32 portid, u32 seq, int flags, u8 cmd,
+			     u32 changes)
 {
 	u64 uptime_ms = div_u64(ktime_get_boottime_ns() - peer->created_ns,
 				NSEC_PER_MSEC);
@@ -479,8 +529,9 @@ static int ltun_nl_fill_peer(struct sk_buff *skb, struct ltun_peer *peer,
 	struct nlattr *nest;
 	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &ltun_genl_family, flags,
-			  LTUN_CMD_PEER_GET);
+	lockdep_assert_held(&peer->ltun->lock);
+
+	hdr = genlmsg_put(skb, portid, seq, &ltun_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (ltun_nl_put_dev_id(skb, peer->ltun->dev))
@@ -496,8 +547,15 @@ static int ltun_nl_fill_peer(struct sk_buff *skb, struct ltun_peer *peer,
 	    ltun_nl_put_sockaddr(skb, LTUN_PEER_A_LOCAL, &peer->local) ||
 	    nla_put_u64_64bit(skb, LTUN_PEER_A_UPTIME_MS, uptime_ms,
 			      LTUN_PEER_A_PAD) ||
+	    nla_put_u32(skb, LTUN_PEER_A_KEEPALIVE_MS, peer->keepalive_ms) ||
+	    nla_put_u32(skb, LTUN_PEER_A_TIMEOUT_MS, peer->timeout_ms) ||
 	    ltun_nl_put_aips(skb, peer) ||
 	    ltun_stats_put(skb, LTUN_PEER_A_STATS, &sum))
+		goto cancel;
+	if (peer->name[0] &&
+	    nla_put_string(skb, LTUN_PEER_A_NAME, peer->name))
+		goto cancel;
+	if (changes && nla_put_u32(skb, LTUN_PEER_A_CHANGES, changes))
 		goto cancel;
 	if (peer->tls_cipher &&
 	    (nla_put_u16(skb, LTUN_PEER_A_TLS_CIPHER, peer->tls_cipher) ||
@@ -542,7 +600,7 @@ static int ltun_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 	} else {
 		err = ltun_nl_fill_peer(msg, peer, info->snd_portid,
-					info->snd_seq, 0);
+					info->snd_seq, 0, LTUN_CMD_PEER_GET, 0);
 	}
 	mutex_unlock(&ltun->lock);
 	dev_put(dev);
@@ -573,7 +631,8 @@ static int ltun_nl_peer_get_dumpit(struct sk_buff *skb,
 	mutex_lock(&ltun->lock);
 	xa_for_each_start(&ltun->peers, id, peer, id) {
 		err = ltun_nl_fill_peer(skb, peer, NETLINK_CB(cb->skb).portid,
-					cb->nlh->nlmsg_seq, NLM_F_MULTI);
+					cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					LTUN_CMD_PEER_GET, 0);
 		if (err)
 			break;
 	}
@@ -585,6 +644,83 @@ static int ltun_nl_peer_get_dumpit(struct sk_buff *skb,
 		return err;
 	cb->args[0] = err ? id : id + 1;
 	return skb->len;
+}
+
+/**
+ * ltun_nl_notify_peer() - tell the "peers" group about a peer
+ * @ltun: the device
+ * @id: the peer; nothing is sent if it is already gone
+ * @cmd: %LTUN_CMD_PEER_NEW_NTF or %LTUN_CMD_PEER_SET_NTF
+ * @changes: &enum ltun_peer_changes for PEER_SET_NTF
+ *
+ * Context: process, not holding &ltun_dev.lock.
+ */
+void ltun_nl_notify_peer(struct ltun_dev *ltun, u32 id, u8 cmd, u32 changes)
+{
+	struct net *net = dev_net(ltun->dev);
+	struct ltun_peer *peer;
+	struct sk_buff *msg;
+	int err = -ENOENT;
+
+	if (!genl_has_listeners(&ltun_genl_family, net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	mutex_lock(&ltun->lock);
+	peer = xa_load(&ltun->peers, id);
+	if (peer)
+		err = ltun_nl_fill_peer(msg, peer, 0, 0, 0, cmd, changes);
+	mutex_unlock(&ltun->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_multicast_netns(&ltun_genl_family, net, msg, 0, 0, GFP_KERNEL);
+}
+
+static int ltun_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[LTUN_PEER_A_MAX + 1];
+	struct netlink_ext_ack *extack = info->extack;
+	struct ltun_aip *aips = NULL;
+	struct ltun_peer_cfg cfg;
+	struct net_device *dev;
+	u32 id, changes = 0;
+	int err;
+
+	err = ltun_nl_peer_id(info, &id);
+	if (err)
+		return err;
+	/* Parsed again: ltun_nl_peer_id() validated it already. */
+	err = nla_parse_nested(tb, LTUN_PEER_A_MAX, info->attrs[LTUN_A_PEER],
+			       ltun_peer_policy, extack);
+	if (err)
+		return err;
+	if (tb[LTUN_PEER_A_FLAGS]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[LTUN_PEER_A_FLAGS],
+				    "flags are fixed when the peer is created");
+		return -EINVAL;
+	}
+	err = ltun_nl_parse_peer_cfg(tb, &cfg, &aips, extack);
+	if (err)
+		return err;
+
+	rtnl_lock();
+	dev = ltun_nl_dev(genl_info_net(info), info->attrs, extack);
+	if (IS_ERR(dev)) {
+		err = PTR_ERR(dev);
+		goto out_unlock;
+	}
+	err = ltun_peer_set(netdev_priv(dev), id, &cfg, &changes, extack);
+	if (!err && changes)
+		ltun_nl_notify_peer(netdev_priv(dev), id,
+				    LTUN_CMD_PEER_SET_NTF, changes);
+	dev_put(dev);
+out_unlock:
+	rtnl_unlock();
+	kfree(aips);
+	return err;
 }
 
 /**
@@ -642,6 +778,11 @@ static const struct genl_ops ltun_genl_ops[] = {
 	{
 		.cmd	= LTUN_CMD_PEER_DEL,
 		.doit	= ltun_nl_peer_del_doit,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= LTUN_CMD_PEER_SET,
+		.doit	= ltun_nl_peer_set_doit,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{

@@ -72,6 +72,8 @@ static void ltun_peer_finish(struct list_head *dead)
 	synchronize_rcu();
 
 	list_for_each_entry_safe(peer, tmp, dead, reap_node) {
+		/* Before the workers: it may queue the TX worker. */
+		cancel_delayed_work_sync(&peer->keepalive_work);
 		cancel_work_sync(&peer->rx_work);
 		cancel_work_sync(&peer->tx_work);
 
@@ -86,14 +88,126 @@ static void ltun_peer_finish(struct list_head *dead)
 	}
 }
 
+/* Check a keepalive interval and timeout that are about to apply together. */
+static int ltun_peer_check_keepalive(u32 keepalive_ms, u32 timeout_ms,
+				     struct netlink_ext_ack *extack)
+{
+	if (keepalive_ms && (keepalive_ms < LTUN_KEEPALIVE_MIN_MS ||
+			     keepalive_ms > LTUN_KEEPALIVE_MAX_MS)) {
+		NL_SET_ERR_MSG_MOD(extack, "keepalive must be 0 (off) or 100 ms .. 1 hour");
+		return -ERANGE;
+	}
+	if (timeout_ms && keepalive_ms && timeout_ms <= keepalive_ms) {
+		NL_SET_ERR_MSG_MOD(extack, "timeout must be longer than the keepalive interval");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* How often the keepalive work looks: often enough for both duties. */
+static unsigned long ltun_keepalive_tick(u32 keepalive_ms, u32 timeout_ms)
+{
+	u32 ms = keepalive_ms;
+
+	/* A silent peer goes within a quarter timeout of its deadline. */
+	if (timeout_ms && (!ms || timeout_ms / 4 < ms))
+		ms = timeout_ms / 4;
+	return msecs_to_jiffies(max(ms, 50U));
+}
+
+/**
+ * ltun_keepalive_work() - keep an idle connection alive, end a silent one
+ * @work: &ltun_peer.keepalive_work
+ *
+ * Runs while the peer has a keepalive interval or a timeout. TCP would
+ * notice a dead path only after many minutes of retransmissions, and not
+ * at all on an idle connection; these frames make both ends notice within
+ * the timeout.
+ */
+void ltun_keepalive_work(struct work_struct *work)
+{
+	struct ltun_peer *peer = container_of(to_delayed_work(work),
+					      struct ltun_peer, keepalive_work);
+	u32 keepalive_ms = READ_ONCE(peer->keepalive_ms);
+	u32 timeout_ms = READ_ONCE(peer->timeout_ms);
+	unsigned long now = jiffies;
+
+	if (atomic_read(&peer->fail_reason))
+		return;
+	if (timeout_ms && time_after(now, READ_ONCE(peer->last_rx) +
+					  msecs_to_jiffies(timeout_ms))) {
+		net_info_ratelimited("%s: peer %u: nothing received for %u ms\n",
+				     peer->ltun->dev->name, peer->id, timeout_ms);
+		ltun_peer_fail(peer, LTUN_DEL_REASON_TIMEOUT);
+		return;
+	}
+	if (keepalive_ms && time_after_eq(now, READ_ONCE(peer->last_tx) +
+					       msecs_to_jiffies(keepalive_ms))) {
+		atomic_set(&peer->keepalive_due, 1);
+		queue_work(ltun_wq, &peer->tx_work);
+	}
+	if (keepalive_ms || timeout_ms)
+		queue_delayed_work(ltun_wq, &peer->keepalive_work,
+				   ltun_keepalive_tick(keepalive_ms, timeout_ms));
+}
+
+/* Preallocate one table entry per prefix: inserting then cannot fail. */
+static struct ltun_aip_entry **ltun_aip_entries_alloc(unsigned int n)
+{
+	struct ltun_aip_entry **entries;
+	unsigned int i;
+
+	entries = kcalloc(n ?: 1, sizeof(*entries), GFP_KERNEL);
+	if (!entries)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		entries[i] = kzalloc(sizeof(*entries[i]), GFP_KERNEL);
+		if (!entries[i]) {
+			while (i--)
+				kfree(entries[i]);
+			kfree(entries);
+			return NULL;
+		}
+	}
+	return entries;
+}
+
+/* Free entries the table did not take (from @from on). */
+static void ltun_aip_entries_free(struct ltun_aip_entry **entries,
+				  unsigned int from, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = from; i < n; i++)
+		kfree(entries[i]);
+	kfree(entries);
+}
+
+/* Is any of @aips owned by a peer other than @peer? */
+static int ltun_peer_check_aips(struct ltun_dev *ltun, struct ltun_peer *peer,
+				const struct ltun_peer_cfg *cfg,
+				struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ltun->lock);
+
+	for (i = 0; i < cfg->n_aips; i++) {
+		if (ltun_aip_owned_by_other(&ltun->aips, peer, &cfg->aips[i])) {
+			NL_SET_ERR_MSG_MOD(extack, "allowed prefix is in use by another peer");
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
 /**
  * ltun_peer_new() - attach a socket to a device as a new peer
  * @ltun: the device
  * @sock: socket from sockfd_lookup(); on success the peer owns this
  *	reference, on failure the caller still does
- * @flags: &enum ltun_peer_flags
- * @aips: allowed inner prefixes, each valid (ltun_aip_valid())
- * @n_aips: number of @aips
+ * @cfg: flags, name, keepalive and allowed prefixes (absent keepalive
+ *	settings take the defaults)
  * @id: the new peer's id, on success
  * @extack: error reporting
  *
@@ -101,9 +215,9 @@ static void ltun_peer_finish(struct list_head *dead)
  * us).
  * Return: 0 or a negative errno with @extack set.
  */
-int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
-		  const struct ltun_aip *aips, unsigned int n_aips,
-		  u32 *id, struct netlink_ext_ack *extack)
+int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,
+		  const struct ltun_peer_cfg *cfg, u32 *id,
+		  struct netlink_ext_ack *extack)
 {
 	struct ltun_aip_entry **entries;
 	struct ltun_peer *peer;
@@ -116,18 +230,32 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
 	if (!peer)
 		return -ENOMEM;
 
-	err = ltun_sock_check(sock, flags, &peer->tls_cipher,
+	peer->keepalive_ms = cfg->set_keepalive ? cfg->keepalive_ms :
+						  LTUN_KEEPALIVE_DEFAULT_MS;
+	peer->timeout_ms = cfg->set_timeout ? cfg->timeout_ms :
+					      LTUN_TIMEOUT_DEFAULT_MS;
+	err = ltun_peer_check_keepalive(peer->keepalive_ms, peer->timeout_ms,
+					extack);
+	if (err)
+		goto err_free;
+
+	err = ltun_sock_check(sock, cfg->flags, &peer->tls_cipher,
 			      &peer->tls_version, extack);
 	if (err)
 		goto err_free;
 
 	peer->ltun = ltun;
-	peer->flags = flags;
+	peer->flags = cfg->flags;
 	peer->sock = sock;
+	if (cfg->name)
+		strscpy(peer->name, cfg->name, sizeof(peer->name));
 	INIT_LIST_HEAD(&peer->aips);
 	INIT_WORK(&peer->tx_work, ltun_tx_work);
 	INIT_WORK(&peer->rx_work, ltun_rx_work);
+	INIT_DELAYED_WORK(&peer->keepalive_work, ltun_keepalive_work);
 	peer->created_ns = ktime_get_boottime_ns();
+	peer->last_rx = jiffies;
+	peer->last_tx = jiffies;
 	/* Addresses are only for reports: a failure leaves them empty. */
 	if (kernel_getpeername(sock, (struct sockaddr *)&peer->remote) < 0)
 		memset(&peer->remote, 0, sizeof(peer->remote));
@@ -144,14 +272,9 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
 	/* Allocated up front so that nothing can fail once the peer is
 	 * visible to the data path.
 	 */
-	entries = kcalloc(n_aips ?: 1, sizeof(*entries), GFP_KERNEL);
+	entries = ltun_aip_entries_alloc(cfg->n_aips);
 	if (!entries)
 		goto err_free;
-	for (i = 0; i < n_aips; i++) {
-		entries[i] = kzalloc(sizeof(*entries[i]), GFP_KERNEL);
-		if (!entries[i])
-			goto err_entries;
-	}
 
 	mutex_lock(&ltun->lock);
 	if (ltun->n_peers >= ltun->max_peers) {
@@ -159,13 +282,9 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
 		err = -ENOSPC;
 		goto err_unlock;
 	}
-	for (i = 0; i < n_aips; i++) {
-		if (ltun_aip_owned_by_other(&ltun->aips, peer, &aips[i])) {
-			NL_SET_ERR_MSG_MOD(extack, "allowed prefix is in use by another peer");
-			err = -EADDRINUSE;
-			goto err_unlock;
-		}
-	}
+	err = ltun_peer_check_aips(ltun, peer, cfg, extack);
+	if (err)
+		goto err_unlock;
 	err = xa_alloc_cyclic(&ltun->peers, &peer->id, peer, xa_limit_32b,
 			      &ltun->next_id, GFP_KERNEL);
 	if (err < 0)
@@ -177,24 +296,24 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
 		xa_erase(&ltun->peers, peer->id);
 		goto err_unlock;
 	}
-	for (i = 0; i < n_aips; i++)
+	for (i = 0; i < cfg->n_aips; i++)
 		ltun_aip_insert(&ltun->aips, peer, &peer->aips, entries[i],
-				&aips[i]);
+				&cfg->aips[i]);
 	ltun->n_peers++;
 	*id = peer->id;
-	mutex_unlock(&ltun->lock);
-	kfree(entries);
-
 	/* Bytes may have arrived before the hook was in place. */
 	queue_work(ltun_wq, &peer->rx_work);
+	if (peer->keepalive_ms || peer->timeout_ms)
+		queue_delayed_work(ltun_wq, &peer->keepalive_work,
+				   ltun_keepalive_tick(peer->keepalive_ms,
+						       peer->timeout_ms));
+	mutex_unlock(&ltun->lock);
+	kfree(entries);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&ltun->lock);
-err_entries:
-	for (i = 0; i < n_aips; i++)
-		kfree(entries[i]);
-	kfree(entries);
+	ltun_aip_entries_free(entries, 0, cfg->n_aips);
 err_free:
 	if (peer->tx_ring.queue)
 		ptr_ring_cleanup(&peer->tx_ring, NULL);
@@ -228,6 +347,81 @@ int ltun_peer_del(struct ltun_dev *ltun, u32 id)
 		return -ENOENT;
 	ltun_peer_finish(&dead);
 	return 0;
+}
+
+/**
+ * ltun_peer_set() - change a live peer
+ * @ltun: the device
+ * @id: the peer
+ * @cfg: what to change (name, keepalive, allowed prefixes); all or nothing
+ * @changes: &enum ltun_peer_changes done, for the notification
+ * @extack: error reporting
+ *
+ * Context: process, RTNL held.
+ * Return: 0 or a negative errno with @extack set.
+ */
+int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg,
+		  u32 *changes, struct netlink_ext_ack *extack)
+{
+	struct ltun_aip_entry **entries = NULL;
+	u32 keepalive_ms, timeout_ms;
+	struct ltun_peer *peer;
+	int err;
+
+	ASSERT_RTNL();
+	*changes = 0;
+
+	if (cfg->set_aips) {
+		entries = ltun_aip_entries_alloc(cfg->n_aips);
+		if (!entries)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&ltun->lock);
+	peer = xa_load(&ltun->peers, id);
+	if (!peer) {
+		NL_SET_ERR_MSG_MOD(extack, "no such peer");
+		err = -ENOENT;
+		goto out;
+	}
+	keepalive_ms = cfg->set_keepalive ? cfg->keepalive_ms : peer->keepalive_ms;
+	timeout_ms = cfg->set_timeout ? cfg->timeout_ms : peer->timeout_ms;
+	err = ltun_peer_check_keepalive(keepalive_ms, timeout_ms, extack);
+	if (err)
+		goto out;
+	if (cfg->set_aips) {
+		err = ltun_peer_check_aips(ltun, peer, cfg, extack);
+		if (err)
+			goto out;
+	}
+
+	/* Nothing fails from here on. */
+	if (cfg->set_aips) {
+		ltun_aip_replace(&ltun->aips, peer, &peer->aips, entries,
+				 cfg->aips, cfg->n_aips);
+		kfree(entries);
+		entries = NULL;
+		*changes |= LTUN_PEER_CHANGE_ALLOWED_IPS;
+	}
+	if (cfg->name) {
+		strscpy(peer->name, cfg->name, sizeof(peer->name));
+		*changes |= LTUN_PEER_CHANGE_NAME;
+	}
+	if (cfg->set_keepalive || cfg->set_timeout) {
+		WRITE_ONCE(peer->keepalive_ms, keepalive_ms);
+		WRITE_ONCE(peer->timeout_ms, timeout_ms);
+		/* Whatever runs now starts over: a peer that was
+		 * legitimately quiet is not timed out by a shorter timeout.
+		 */
+		WRITE_ONCE(peer->last_rx, jiffies);
+		mod_delayed_work(ltun_wq, &peer->keepalive_work, 0);
+		*changes |= LTUN_PEER_CHANGE_KEEPALIVE;
+	}
+out:
+	mutex_unlock(&ltun->lock);
+	if (entries)
+		ltun_aip_entries_free(entries, 0, cfg->n_aips);
+	return err;
 }
 
 /**

@@ -32,6 +32,7 @@ struct ltun_dev;
  * @total: bytes in @iov
  * @sent: bytes the socket has taken so far (a non-blocking send may stop
  *	part way through; the rest is sent when the socket has room again)
+ * @keepalive: the batch is one keepalive frame (@skbs[0] is NULL)
  *
  * Owned by the peer's TX worker; no other context touches it while the
  * peer is linked.
@@ -43,6 +44,7 @@ struct ltun_tx_batch {
 	unsigned int n;
 	size_t total;
 	size_t sent;
+	bool keepalive;
 };
 
 /**
@@ -75,6 +77,14 @@ struct ltun_tx_batch {
  * @tls_cipher: TLS_CIPHER_* in use, 0 on a plaintext peer
  * @tls_version: TLS_1_3_VERSION etc., 0 on a plaintext peer
  * @reap_node: on a private list while being removed
+ * @name: label given by userspace (NUL-terminated); under &ltun_dev.lock
+ * @keepalive_ms: keepalive interval, 0 for none; written under
+ *	&ltun_dev.lock, read with READ_ONCE() by @keepalive_work
+ * @timeout_ms: receive timeout, 0 for none; as @keepalive_ms
+ * @last_rx: jiffies when bytes last arrived, written by @rx_work
+ * @last_tx: jiffies when bytes last left, written by @tx_work
+ * @keepalive_due: @keepalive_work asks @tx_work for a keepalive frame
+ * @keepalive_work: sends keepalives when idle, removes a silent peer
  *
  * Lifetime: a peer is reachable from &ltun_dev.peers (under the lock), the
  * allowed-ips table and the socket's sk_user_data (both RCU), and from its
@@ -107,11 +117,45 @@ struct ltun_peer {
 	u16 tls_cipher;
 	u16 tls_version;
 	struct list_head reap_node;
+	char name[LTUN_PEER_NAME_MAX];
+	u32 keepalive_ms;
+	u32 timeout_ms;
+	unsigned long last_rx;
+	unsigned long last_tx;
+	atomic_t keepalive_due;
+	struct delayed_work keepalive_work;
 };
 
-int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock, u32 flags,
-		  const struct ltun_aip *aips, unsigned int n_aips,
-		  u32 *id, struct netlink_ext_ack *extack);
+/**
+ * struct ltun_peer_cfg - settings of a peer, for PEER_NEW and PEER_SET
+ * @flags: &enum ltun_peer_flags (PEER_NEW only)
+ * @name: label, or NULL to keep it
+ * @keepalive_ms: keepalive interval (0: none), if @set_keepalive
+ * @timeout_ms: receive timeout (0: none), if @set_timeout
+ * @set_keepalive: @keepalive_ms is given
+ * @set_timeout: @timeout_ms is given
+ * @aips: allowed prefixes, each valid (ltun_aip_valid())
+ * @n_aips: number of @aips
+ * @set_aips: @aips replace the current set (PEER_SET)
+ */
+struct ltun_peer_cfg {
+	u32 flags;
+	const char *name;
+	u32 keepalive_ms;
+	u32 timeout_ms;
+	bool set_keepalive;
+	bool set_timeout;
+	const struct ltun_aip *aips;
+	unsigned int n_aips;
+	bool set_aips;
+};
+
+int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,
+		  const struct ltun_peer_cfg *cfg, u32 *id,
+		  struct netlink_ext_ack *extack);
+int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg,
+		  u32 *changes, struct netlink_ext_ack *extack);
+void ltun_keepalive_work(struct work_struct *work);
 int ltun_peer_del(struct ltun_dev *ltun, u32 id);
 void ltun_peer_del_all(struct ltun_dev *ltun, enum ltun_del_reason reason);
 void ltun_peer_fail(struct ltun_peer *peer, enum ltun_del_reason reason);

@@ -7,14 +7,22 @@
  *
  * Everything read here comes from the network: the frame parser and the
  * inner-header check live in frame.c, where they can be fuzzed alone.
+ *
+ * A hub forwards between its peers here, without the IP stack: a packet
+ * whose destination belongs to another peer goes straight to that peer's
+ * queue (unless the device isolates its peers), whatever ip_forward says.
+ * Like a switch port, and unlike a router, this does not touch the TTL:
+ * the peers share one tunnel subnet.
  */
 #include <linux/skbuff.h>
 
 #include "device.h"
+#include "forward.h"
 #include "frame.h"
 #include "peer.h"
 #include "rx.h"
 #include "sock.h"
+#include "tx.h"
 
 /* Bytes one worker run may read before it yields to other peers' work. */
 #define LTUN_RX_BUDGET		(512 * 1024)
@@ -25,46 +33,105 @@ static void ltun_rx_drop(struct ltun_peer *peer, enum ltun_stat why)
 	ltun_stats_add(peer->ltun->stats, why, 1);
 }
 
+/* A copy of an inner packet in an skb of its own. */
+static struct sk_buff *ltun_rx_skb(struct ltun_peer *peer, const u8 *data,
+				   u32 len, u8 family)
+{
+	struct sk_buff *skb;
+
+	skb = netdev_alloc_skb(peer->ltun->dev, len);
+	if (unlikely(!skb)) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
+		return NULL;
+	}
+	skb_put_data(skb, data, len);
+	skb->protocol = family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	skb_reset_mac_header(skb);
+	skb_reset_network_header(skb);
+	return skb;
+}
+
 /*
- * Deliver one DATA payload. Context: bottom halves disabled.
- * Return: true if the packet was handed to the stack.
+ * Send a packet from @peer on to the peer @target owns its destination.
+ * Return: true if queued.
+ */
+static bool ltun_rx_forward(struct ltun_peer *peer, struct ltun_peer *target,
+			    const u8 *data, u32 len, u8 family)
+{
+	struct sk_buff *skb;
+
+	if (READ_ONCE(peer->ltun->isolate)) {
+		ltun_rx_drop(peer, LTUN_STAT_ISOLATED);
+		return false;
+	}
+	skb = ltun_rx_skb(peer, data, len, family);
+	if (!skb)
+		return false;
+	ltun_stats_add(peer->stats, LTUN_STAT_FORWARDED, 1);
+	ltun_stats_add(peer->ltun->stats, LTUN_STAT_FORWARDED, 1);
+	ltun_tx_queue(target, skb);
+	return true;
+}
+
+/*
+ * Handle one DATA payload: drop it, forward it to another peer, or deliver
+ * it here (and, for broadcast or multicast, to the other peers as well).
+ * Context: bottom halves disabled.
+ * Return: true if the packet was accepted.
  */
 static bool ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 {
 	struct ltun_dev *ltun = peer->ltun;
+	struct ltun_peer *owner, *target;
 	struct ltun_inner inner;
-	struct ltun_peer *owner;
 	struct sk_buff *skb;
+	bool ok = false;
 
 	if (ltun_inner_parse(data, len, &inner)) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
 		return false;
 	}
 
+	rcu_read_lock();
 	/* The same table that routes our packets to a peer says which
 	 * sources that peer may use: anything else is spoofed.
 	 */
-	rcu_read_lock();
 	owner = ltun_aip_lookup(&ltun->aips, inner.family, inner.saddr);
-	rcu_read_unlock();
 	if (owner != peer) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_SPOOFED);
-		return false;
+		goto out;
 	}
 
-	skb = netdev_alloc_skb(ltun->dev, len);
-	if (unlikely(!skb)) {
-		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
-		return false;
+	/* A destination inside the sender's own prefixes is for this host:
+	 * a client's own address lies inside the server's subnet, which is
+	 * the client's only peer.
+	 */
+	target = ltun_aip_lookup(&ltun->aips, inner.family, inner.daddr);
+	if (target && target != peer) {
+		ok = ltun_rx_forward(peer, target, data, len, inner.family);
+		goto out;
 	}
-	skb_put_data(skb, data, len);
-	skb->protocol = inner.family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
-	skb_reset_mac_header(skb);
-	skb_reset_network_header(skb);
-	skb->pkt_type = PACKET_HOST;
-	skb->ip_summed = CHECKSUM_NONE;
-	gro_cells_receive(&ltun->gro_cells, skb);
-	return true;
+
+	if (ltun_is_flood_dst(ltun, inner.family, inner.daddr)) {
+		if (READ_ONCE(ltun->isolate)) {
+			ltun_rx_drop(peer, LTUN_STAT_ISOLATED);
+		} else {
+			skb = ltun_rx_skb(peer, data, len, inner.family);
+			if (skb)
+				ltun_flood(ltun, skb, peer);
+		}
+	}
+
+	skb = ltun_rx_skb(peer, data, len, inner.family);
+	if (skb) {
+		skb->pkt_type = PACKET_HOST;
+		skb->ip_summed = CHECKSUM_NONE;
+		gro_cells_receive(&ltun->gro_cells, skb);
+		ok = true;
+	}
+out:
+	rcu_read_unlock();
+	return ok;
 }
 
 /*
@@ -173,6 +240,7 @@ void ltun_rx_work(struct work_struct *work)
 			return;
 		}
 
+		WRITE_ONCE(peer->last_rx, jiffies);
 		peer->rx_fill += n;
 		if (ltun_rx_frames(peer)) {
 			net_info_ratelimited("%s: peer %u: malformed frame\n",

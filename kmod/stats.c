@@ -70,6 +70,9 @@ int ltun_stats_put(struct sk_buff *skb, int attr,
 		[LTUN_STAT_TX_QUEUE_FULL]	= LTUN_STATS_A_TX_QUEUE_FULL,
 		[LTUN_STAT_TX_NO_PEER]		= LTUN_STATS_A_TX_NO_PEER,
 		[LTUN_STAT_RX_KEEPALIVES]	= LTUN_STATS_A_RX_KEEPALIVES,
+		[LTUN_STAT_FORWARDED]		= LTUN_STATS_A_FORWARDED,
+		[LTUN_STAT_ISOLATED]		= LTUN_STATS_A_ISOLATED,
+		[LTUN_STAT_TX_KEEPALIVES]	= LTUN_STATS_A_TX_KEEPALIVES,
 	};
 	const u64 *c = sum->c;
 	struct nlattr *nest;
@@ -86,7 +89,8 @@ int ltun_stats_put(struct sk_buff *skb, int attr,
 	}
 	if (nla_put_u64_64bit(skb, LTUN_STATS_A_RX_DROPS,
 			      c[LTUN_STAT_RX_INVALID] + c[LTUN_STAT_RX_SPOOFED] +
-			      c[LTUN_STAT_RX_OTHER_DROPS], LTUN_STATS_A_PAD) ||
+			      c[LTUN_STAT_RX_OTHER_DROPS] +
+			      c[LTUN_STAT_ISOLATED], LTUN_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, LTUN_STATS_A_TX_DROPS,
 			      c[LTUN_STAT_TX_QUEUE_FULL] + c[LTUN_STAT_TX_NO_PEER] +
 			      c[LTUN_STAT_TX_OTHER_DROPS], LTUN_STATS_A_PAD))

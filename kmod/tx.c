@@ -49,6 +49,23 @@ void ltun_tx_batch_drop(struct ltun_peer *peer)
 	b->n = 0;
 	b->total = 0;
 	b->sent = 0;
+	b->keepalive = false;
+}
+
+/* Make the empty batch one keepalive frame. */
+static void ltun_tx_fill_keepalive(struct ltun_peer *peer)
+{
+	struct ltun_tx_batch *b = &peer->tx;
+
+	b->hdrs[0] = (struct ltun_wire_hdr) { .type = LTUN_WIRE_KEEPALIVE };
+	b->iov[0].iov_base = &b->hdrs[0];
+	b->iov[0].iov_len = sizeof(b->hdrs[0]);
+	b->iov[1].iov_base = NULL;
+	b->iov[1].iov_len = 0;
+	b->skbs[0] = NULL;
+	b->n = 1;
+	b->total = sizeof(b->hdrs[0]);
+	b->keepalive = true;
 }
 
 /* Take packets off the ring into an empty batch. Return: packets taken. */
@@ -117,6 +134,18 @@ static void ltun_tx_batch_done(struct ltun_peer *peer)
 	u64 bytes = b->total - b->n * sizeof(struct ltun_wire_hdr);
 	unsigned int i;
 
+	WRITE_ONCE(peer->last_tx, jiffies);
+	if (b->keepalive) {
+		ltun_stats_add(peer->stats, LTUN_STAT_TX_KEEPALIVES, 1);
+		ltun_stats_add(peer->ltun->stats, LTUN_STAT_TX_KEEPALIVES, 1);
+		b->keepalive = false;
+		b->n = 0;
+		b->total = 0;
+		b->sent = 0;
+		return;
+	}
+	/* Data proves we are alive as well as a keepalive would. */
+	atomic_set(&peer->keepalive_due, 0);
 	ltun_stats_add2(peer->stats, LTUN_STAT_TX_PACKETS, b->n,
 			LTUN_STAT_TX_BYTES, bytes);
 	ltun_stats_add2(peer->ltun->stats, LTUN_STAT_TX_PACKETS, b->n,
@@ -142,8 +171,11 @@ void ltun_tx_work(struct work_struct *work)
 		return;
 
 	while (rounds--) {
-		if (!peer->tx.n && !ltun_tx_fill(peer))
-			return;
+		if (!peer->tx.n && !ltun_tx_fill(peer)) {
+			if (!atomic_xchg(&peer->keepalive_due, 0))
+				return;
+			ltun_tx_fill_keepalive(peer);
+		}
 
 		err = ltun_tx_send(peer);
 		if (err == -EAGAIN)

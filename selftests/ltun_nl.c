@@ -201,6 +201,26 @@ static void parse_peer(struct nlattr *nest, uint32_t ifindex,
 			p->tls_version = nla_get_u16(a);
 			p->has_tls_version = true;
 			break;
+		case LTUN_PEER_A_NAME:
+			nla_strlcpy(p->name, a, sizeof(p->name));
+			break;
+		case LTUN_PEER_A_KEEPALIVE_MS:
+			p->keepalive_ms = nla_get_u32(a);
+			break;
+		case LTUN_PEER_A_TIMEOUT_MS:
+			p->timeout_ms = nla_get_u32(a);
+			break;
+		case LTUN_PEER_A_RENEWALS:
+			p->renewals = nla_get_u32(a);
+			break;
+		case LTUN_PEER_A_RECORDS:
+			p->records = nla_get_u64(a);
+			p->has_records = true;
+			break;
+		case LTUN_PEER_A_CONN_MS:
+			p->conn_ms = nla_get_u64(a);
+			p->has_conn_ms = true;
+			break;
 		}
 	}
 }
@@ -231,6 +251,8 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 			d->max_peers = nla_get_u32(tb[LTUN_A_MAX_PEERS]);
 		if (tb[LTUN_A_N_PEERS])
 			d->n_peers = nla_get_u32(tb[LTUN_A_N_PEERS]);
+		if (tb[LTUN_A_ISOLATE])
+			d->isolate = nla_get_u8(tb[LTUN_A_ISOLATE]);
 		if (tb[LTUN_A_STATS])
 			parse_stats(tb[LTUN_A_STATS], &d->stats);
 	} else {
@@ -379,6 +401,21 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
+int ltun_dev_set_isolate(struct ltun_nl *nl, uint32_t ifindex, uint8_t on)
+{
+	struct req_ctx ctx = { .kind = REQ_DEV };
+	struct nl_msg *msg = new_req(nl, LTUN_CMD_DEV_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	NLA_PUT_U32(msg, LTUN_A_IFINDEX, ifindex);
+	NLA_PUT_U8(msg, LTUN_A_ISOLATE, on);
+	return transact(nl, msg, &ctx);
+nla_put_failure:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
 static int put_aips(struct nl_msg *msg, const struct ltun_aip *aips, int n)
 {
 	struct nlattr *list, *item;
@@ -440,6 +477,73 @@ static int peer_new(struct ltun_nl *nl, uint32_t ifindex, const char *ifname,
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
+}
+
+static int put_peer_opts(struct nl_msg *msg, const struct ltun_peer_opts *o)
+{
+	if (o->fd >= 0 && nla_put_u32(msg, LTUN_PEER_A_SOCKET, (uint32_t)o->fd))
+		return -1;
+	if (o->set_aips && put_aips(msg, o->aips, o->n_aips))
+		return -1;
+	if (o->flags >= 0 && nla_put_u32(msg, LTUN_PEER_A_FLAGS, (uint32_t)o->flags))
+		return -1;
+	if (o->name && nla_put_string(msg, LTUN_PEER_A_NAME, o->name))
+		return -1;
+	if (o->keepalive_ms >= 0 &&
+	    nla_put_u32(msg, LTUN_PEER_A_KEEPALIVE_MS, (uint32_t)o->keepalive_ms))
+		return -1;
+	if (o->timeout_ms >= 0 &&
+	    nla_put_u32(msg, LTUN_PEER_A_TIMEOUT_MS, (uint32_t)o->timeout_ms))
+		return -1;
+	return 0;
+}
+
+/* PEER_NEW (id != NULL, reply with the id) or PEER_SET of *pid. */
+static int peer_opts_req(struct ltun_nl *nl, uint8_t cmd, uint32_t ifindex,
+			 const uint32_t *pid, const struct ltun_peer_opts *o,
+			 uint32_t *id)
+{
+	struct ltun_peer_info info;
+	struct req_ctx ctx = { .kind = REQ_PEER, .out = &info, .max = 1 };
+	struct nl_msg *msg = new_req(nl, cmd, 0);
+	struct nlattr *peer;
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	NLA_PUT_U32(msg, LTUN_A_IFINDEX, ifindex);
+	peer = nla_nest_start(msg, LTUN_A_PEER);
+	if (!peer)
+		goto nla_put_failure;
+	if (pid)
+		NLA_PUT_U32(msg, LTUN_PEER_A_ID, *pid);
+	if (put_peer_opts(msg, o))
+		goto nla_put_failure;
+	nla_nest_end(msg, peer);
+	ret = transact(nl, msg, &ctx);
+	if (ret)
+		return ret;
+	if (id) {
+		if (ctx.n != 1)
+			return -EPROTO;
+		*id = info.id;
+	}
+	return 0;
+nla_put_failure:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+int ltun_peer_new_opts(struct ltun_nl *nl, uint32_t ifindex,
+		       const struct ltun_peer_opts *o, uint32_t *id)
+{
+	return peer_opts_req(nl, LTUN_CMD_PEER_NEW, ifindex, NULL, o, id);
+}
+
+int ltun_peer_set(struct ltun_nl *nl, uint32_t ifindex, uint32_t id,
+		  const struct ltun_peer_opts *o)
+{
+	return peer_opts_req(nl, LTUN_CMD_PEER_SET, ifindex, &id, o, NULL);
 }
 
 int ltun_peer_new(struct ltun_nl *nl, uint32_t ifindex, int fd,
@@ -534,6 +638,7 @@ int ltun_ntf_open(struct ltun_nl *nl)
 
 struct ntf_ctx {
 	struct ltun_del_ntf *ntf;
+	bool any;
 	bool got;
 };
 
@@ -544,11 +649,16 @@ static int ntf_cb(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[LTUN_A_MAX + 1];
 	struct nlattr *ptb[LTUN_PEER_A_MAX + 1];
 
-	if (ctx->got || g->cmd != LTUN_CMD_PEER_DEL_NTF)
+	if (ctx->got)
+		return NL_SKIP;
+	if (g->cmd != LTUN_CMD_PEER_DEL_NTF &&
+	    (!ctx->any || (g->cmd != LTUN_CMD_PEER_NEW_NTF &&
+			   g->cmd != LTUN_CMD_PEER_SET_NTF)))
 		return NL_SKIP;
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LTUN_A_MAX, NULL))
 		return NL_SKIP;
 	memset(ctx->ntf, 0, sizeof(*ctx->ntf));
+	ctx->ntf->cmd = g->cmd;
 	if (tb[LTUN_A_IFINDEX])
 		ctx->ntf->ifindex = nla_get_u32(tb[LTUN_A_IFINDEX]);
 	if (tb[LTUN_A_PEER] &&
@@ -558,6 +668,11 @@ static int ntf_cb(struct nl_msg *msg, void *arg)
 		if (ptb[LTUN_PEER_A_DEL_REASON])
 			ctx->ntf->reason =
 				nla_get_u32(ptb[LTUN_PEER_A_DEL_REASON]);
+		if (ptb[LTUN_PEER_A_CHANGES])
+			ctx->ntf->changes = nla_get_u32(ptb[LTUN_PEER_A_CHANGES]);
+		if (ptb[LTUN_PEER_A_NAME])
+			nla_strlcpy(ctx->ntf->name, ptb[LTUN_PEER_A_NAME],
+				    sizeof(ctx->ntf->name));
 	}
 	ctx->got = true;
 	return NL_OK;
@@ -578,9 +693,10 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-int ltun_ntf_wait(struct ltun_nl *nl, int timeout_ms, struct ltun_del_ntf *ntf)
+static int ntf_wait(struct ltun_nl *nl, int timeout_ms,
+		    struct ltun_del_ntf *ntf, bool any)
 {
-	struct ntf_ctx ctx = { .ntf = ntf };
+	struct ntf_ctx ctx = { .ntf = ntf, .any = any };
 	long deadline = now_ms() + timeout_ms;
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_CUSTOM);
 	int ret = -ETIMEDOUT;
@@ -613,6 +729,17 @@ int ltun_ntf_wait(struct ltun_nl *nl, int timeout_ms, struct ltun_del_ntf *ntf)
 		ret = 0;
 	nl_cb_put(cb);
 	return ret;
+}
+
+int ltun_ntf_wait(struct ltun_nl *nl, int timeout_ms, struct ltun_del_ntf *ntf)
+{
+	return ntf_wait(nl, timeout_ms, ntf, false);
+}
+
+int ltun_ntf_wait_any(struct ltun_nl *nl, int timeout_ms,
+		      struct ltun_del_ntf *ntf)
+{
+	return ntf_wait(nl, timeout_ms, ntf, true);
 }
 
 struct ltun_aip ltun_aip4(const char *addr, uint8_t prefixlen)

@@ -45,6 +45,7 @@ struct ltun_dev_info {
 	char ifname[16];
 	uint32_t max_peers;
 	uint32_t n_peers;
+	uint8_t isolate;
 	struct ltun_stats stats;
 };
 
@@ -62,13 +63,39 @@ struct ltun_peer_info {
 	struct ltun_aip aips[LTUN_NL_MAX_AIPS];
 	int n_aips;
 	struct ltun_stats stats;
+	char name[LTUN_PEER_NAME_MAX];
+	uint32_t keepalive_ms, timeout_ms, renewals;
+	uint64_t records, conn_ms;
+	bool has_records, has_conn_ms;
 };
 
+/* A notification of the "peers" group. */
 struct ltun_del_ntf {
+	uint8_t cmd;		/* LTUN_CMD_PEER_*_NTF */
 	uint32_t ifindex;
 	uint32_t id;
-	uint32_t reason;
+	uint32_t reason;	/* PEER_DEL_NTF */
+	uint32_t changes;	/* PEER_SET_NTF */
+	char name[LTUN_PEER_NAME_MAX];
 };
+
+/*
+ * Optional parts of PEER_NEW and PEER_SET: a negative value or NULL leaves
+ * the attribute out.
+ */
+struct ltun_peer_opts {
+	int fd;				/* SOCKET */
+	const struct ltun_aip *aips;	/* ALLOWED_IPS, if set_aips */
+	int n_aips;
+	bool set_aips;
+	int64_t flags;
+	const char *name;
+	int64_t keepalive_ms;
+	int64_t timeout_ms;
+};
+
+#define LTUN_PEER_OPTS_NONE { .fd = -1, .flags = -1, .keepalive_ms = -1, \
+			      .timeout_ms = -1 }
 
 /* Open a genl socket with extack, resolve the family and the mcast group. */
 int ltun_nl_open(struct ltun_nl *nl);
@@ -95,6 +122,11 @@ int ltun_peer_new(struct ltun_nl *nl, uint32_t ifindex, int fd,
 int ltun_peer_new_name(struct ltun_nl *nl, const char *ifname, int fd,
 		       const struct ltun_aip *aips, int n_aips, uint32_t flags,
 		       uint32_t *id);
+int ltun_peer_new_opts(struct ltun_nl *nl, uint32_t ifindex,
+		       const struct ltun_peer_opts *o, uint32_t *id);
+int ltun_peer_set(struct ltun_nl *nl, uint32_t ifindex, uint32_t id,
+		  const struct ltun_peer_opts *o);
+int ltun_dev_set_isolate(struct ltun_nl *nl, uint32_t ifindex, uint8_t on);
 int ltun_peer_del(struct ltun_nl *nl, uint32_t ifindex, uint32_t id);
 int ltun_peer_get(struct ltun_nl *nl, uint32_t ifindex, uint32_t id,
 		  struct ltun_peer_info *out);
@@ -105,6 +137,9 @@ int ltun_peer_dump(struct ltun_nl *nl, uint32_t ifindex,
 int ltun_ntf_open(struct ltun_nl *nl);
 /* Wait up to timeout_ms for one PEER_DEL_NTF: 0, -ETIMEDOUT or -errno. */
 int ltun_ntf_wait(struct ltun_nl *nl, int timeout_ms, struct ltun_del_ntf *ntf);
+/* Same for any peer notification (ntf->cmd tells which). */
+int ltun_ntf_wait_any(struct ltun_nl *nl, int timeout_ms,
+		      struct ltun_del_ntf *ntf);
 
 /* Helpers for building allowed-ip lists. */
 struct ltun_aip ltun_aip4(const char *addr, uint8_t prefixlen);

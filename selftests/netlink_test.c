@@ -52,7 +52,7 @@ static const char *reason_name(uint32_t r)
 {
 	static const char *const names[] = {
 		"UNSPEC", "PEER_CLOSED", "ERROR", "TIMEOUT", "ADMIN",
-		"DEVICE_GONE",
+		"DEVICE_GONE", "EXPIRED",
 	};
 
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
@@ -993,6 +993,284 @@ TEST_F(dev, data_path)
 	EXPECT_EQ(len, peer_stat_wait(&self->nl, self->ifindex, id,
 				      LTUN_STATS_A_TX_BYTES, len));
 	close(us);
+	close(fds[1]);
+}
+
+/* --- hub: forwarding, isolation, flooding, PEER_SET, keepalive --------- */
+
+/* Attach a fixed-key kTLS pair's fds[0] with one allowed prefix. */
+static int attach_opts(struct __test_metadata *_metadata, struct ltun_nl *nl,
+		       uint32_t ifindex, int fds[2], struct ltun_aip aip,
+		       int64_t keepalive_ms, int64_t timeout_ms, uint32_t *id)
+{
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	int ret = ktls_pair(AF_INET, fds);
+
+	if (ret)
+		return ret;
+	o.fd = fds[0];
+	o.aips = &aip;
+	o.n_aips = 1;
+	o.set_aips = true;
+	o.keepalive_ms = keepalive_ms;
+	o.timeout_ms = timeout_ms;
+	ret = ltun_peer_new_opts(nl, ifindex, &o, id);
+	if (ret)
+		TH_LOG("PEER_NEW: %d extack %s", ret, nl->extack);
+	close(fds[0]);
+	fds[0] = -1;
+	return ret;
+}
+
+/*
+ * Next DATA payload the kernel sent on the far end @fd, skipping
+ * keepalives. Return: its length, or -ETIMEDOUT.
+ */
+static int read_data(int fd, uint8_t *buf, size_t max, int timeout_ms)
+{
+	struct ltun_wire_hdr h;
+	size_t len;
+
+	do {
+		if (read_exact(fd, &h, sizeof(h), timeout_ms))
+			return -ETIMEDOUT;
+	} while (h.type == LTUN_WIRE_KEEPALIVE && !h.len);
+	len = ntohl(h.len);
+	if (h.type != LTUN_WIRE_DATA || len > max)
+		return -EPROTO;
+	if (read_exact(fd, buf, len, timeout_ms))
+		return -ETIMEDOUT;
+	return (int)len;
+}
+
+TEST_F(dev, isolate_attr)
+{
+	struct ltun_dev_info d;
+
+	ASSERT_EQ(0, ltun_dev_get(&self->nl, self->ifindex, &d));
+	EXPECT_EQ(0, d.isolate);
+	ASSERT_EQ(0, ltun_dev_set_isolate(&self->nl, self->ifindex, 1));
+	ASSERT_EQ(0, ltun_dev_get(&self->nl, self->ifindex, &d));
+	EXPECT_EQ(1, d.isolate);
+	ASSERT_REFUSED(&self->nl, ltun_dev_set_isolate(&self->nl, self->ifindex, 2),
+		       ERANGE, EINVAL);
+	ASSERT_EQ(0, ltun_dev_set_isolate(&self->nl, self->ifindex, 0));
+	ASSERT_EQ(0, ltun_dev_get(&self->nl, self->ifindex, &d));
+	EXPECT_EQ(0, d.isolate);
+}
+
+/*
+ * Client to client inside the module: a packet from A to B's address
+ * reaches B's connection unchanged, with forwarding off in the namespace;
+ * with isolation on it is dropped and counted.
+ */
+TEST_F(dev, forward_and_isolate)
+{
+	uint8_t pkt[1500], got[1500];
+	uint32_t ida, idb;
+	int a[2], b[2], n;
+	size_t len;
+
+	ASSERT_EQ(0, run("sysctl -qw net.ipv4.ip_forward=0 && "
+			 "ip addr add 10.9.0.1/24 dev " DEV0 " && "
+			 "ip link set " DEV0 " up"));
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, a,
+				 ltun_aip4("10.9.0.2", 32), 0, 0, &ida));
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, b,
+				 ltun_aip4("10.9.0.3", 32), 0, 0, &idb));
+
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.3", 5555, 7777, "a-to-b");
+	ASSERT_EQ(0, send_frame(a[1], LTUN_WIRE_DATA, pkt, len));
+	n = read_data(b[1], got, sizeof(got), 3000);
+	ASSERT_EQ((int)len, n) TH_LOG("A's packet did not reach B");
+	EXPECT_EQ(0, memcmp(pkt, got, len)) TH_LOG("forwarded packet changed");
+	EXPECT_EQ(1, peer_stat_wait(&self->nl, self->ifindex, ida,
+				    LTUN_STATS_A_FORWARDED, 1));
+
+	ASSERT_EQ(0, ltun_dev_set_isolate(&self->nl, self->ifindex, 1));
+	ASSERT_EQ(0, send_frame(a[1], LTUN_WIRE_DATA, pkt, len));
+	EXPECT_EQ(-ETIMEDOUT, read_data(b[1], got, sizeof(got), 1000))
+		TH_LOG("isolated peer still got the packet");
+	EXPECT_EQ(1, peer_stat_wait(&self->nl, self->ifindex, ida,
+				    LTUN_STATS_A_ISOLATED, 1));
+	close(a[1]);
+	close(b[1]);
+}
+
+/* The subnet broadcast from A reaches B and this host, not A itself. */
+TEST_F(dev, broadcast_flood)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(7777) };
+	uint8_t pkt[1500], got[1500];
+	struct pollfd pfd;
+	uint32_t ida, idb;
+	int a[2], b[2], us, one = 1;
+	size_t len;
+
+	ASSERT_EQ(0, run("ip addr add 10.9.0.1/24 brd + dev " DEV0 " && "
+			 "ip link set " DEV0 " up"));
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, a,
+				 ltun_aip4("10.9.0.2", 32), 0, 0, &ida));
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, b,
+				 ltun_aip4("10.9.0.3", 32), 0, 0, &idb));
+	us = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(us, 0);
+	ASSERT_EQ(0, setsockopt(us, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)));
+	ASSERT_EQ(0, bind(us, (struct sockaddr *)&sa, sizeof(sa)));
+
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.255", 5555, 7777, "hello-all");
+	ASSERT_EQ(0, send_frame(a[1], LTUN_WIRE_DATA, pkt, len));
+	ASSERT_EQ((int)len, read_data(b[1], got, sizeof(got), 3000))
+		TH_LOG("broadcast not copied to B");
+	EXPECT_EQ(0, memcmp(pkt, got, len));
+	pfd = (struct pollfd){ .fd = us, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 3000)) TH_LOG("broadcast not delivered here");
+	EXPECT_EQ(-ETIMEDOUT, read_data(a[1], got, sizeof(got), 500))
+		TH_LOG("broadcast echoed to its sender");
+
+	/* from this host: every peer gets it */
+	sa.sin_addr.s_addr = inet_addr("10.9.0.255");
+	ASSERT_EQ(5, sendto(us, "hello", 5, 0, (struct sockaddr *)&sa,
+			    sizeof(sa)));
+	EXPECT_LT(0, read_data(a[1], got, sizeof(got), 3000));
+	EXPECT_LT(0, read_data(b[1], got, sizeof(got), 3000));
+
+	/* isolated: A's broadcast reaches this host only */
+	ASSERT_EQ(0, ltun_dev_set_isolate(&self->nl, self->ifindex, 1));
+	ASSERT_EQ(0, send_frame(a[1], LTUN_WIRE_DATA, pkt, len));
+	EXPECT_EQ(-ETIMEDOUT, read_data(b[1], got, sizeof(got), 1000));
+	EXPECT_EQ(1, peer_stat_wait(&self->nl, self->ifindex, ida,
+				    LTUN_STATS_A_ISOLATED, 1));
+	close(us);
+	close(a[1]);
+	close(b[1]);
+}
+
+/* PEER_SET replaces the prefixes of a live peer; refusals change nothing. */
+TEST_F(dev, peer_set_allowed_ips)
+{
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	struct ltun_aip set[2] = { ltun_aip4("10.9.1.0", 24),
+				   ltun_aip6("fd00:9::", 64) };
+	struct ltun_aip old = ltun_aip4("10.9.0.2", 32);
+	struct ltun_peer_info p;
+	struct ltun_del_ntf n;
+	uint32_t ida, idb;
+	int a[2], b[2];
+
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, a, old,
+				 -1, -1, &ida));
+	ASSERT_EQ(0, ltun_ntf_wait_any(&self->ntf, NTF_TIMEOUT_MS, &n));
+	EXPECT_EQ(LTUN_CMD_PEER_NEW_NTF, n.cmd);
+	EXPECT_EQ(ida, n.id);
+
+	o.aips = set;
+	o.n_aips = 2;
+	o.set_aips = true;
+	o.name = "client-a";
+	ASSERT_EQ(0, ltun_peer_set(&self->nl, self->ifindex, ida, &o))
+		TH_LOG("extack %s", self->nl.extack);
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, ida, &p));
+	EXPECT_EQ(2, p.n_aips);
+	EXPECT_TRUE(has_aip(&p, &set[0]));
+	EXPECT_TRUE(has_aip(&p, &set[1]));
+	EXPECT_FALSE(has_aip(&p, &old));
+	EXPECT_STREQ("client-a", p.name);
+	ASSERT_EQ(0, ltun_ntf_wait_any(&self->ntf, NTF_TIMEOUT_MS, &n));
+	EXPECT_EQ(LTUN_CMD_PEER_SET_NTF, n.cmd);
+	EXPECT_EQ(LTUN_PEER_CHANGE_ALLOWED_IPS | LTUN_PEER_CHANGE_NAME,
+		  n.changes);
+
+	/* the prefix A gave up is free for B; A's new one is not */
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, b, old,
+				 -1, -1, &idb));
+	o = (struct ltun_peer_opts)LTUN_PEER_OPTS_NONE;
+	o.aips = set;
+	o.n_aips = 1;
+	o.set_aips = true;
+	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, idb, &o),
+		       EADDRINUSE);
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, idb, &p));
+	EXPECT_EQ(1, p.n_aips);
+	EXPECT_TRUE(has_aip(&p, &old));
+
+	o = (struct ltun_peer_opts)LTUN_PEER_OPTS_NONE;
+	o.flags = 0;
+	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, ida, &o),
+		       EINVAL);
+	o.flags = -1;
+	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, 999, &o),
+		       ENOENT);
+	close(a[1]);
+	close(b[1]);
+}
+
+TEST_F(dev, keepalive_settings)
+{
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	struct ltun_peer_info p;
+	uint32_t id;
+	int fds[2];
+
+	ASSERT_EQ(0, ktls_pair(AF_INET, fds));
+	o.fd = fds[0];
+	o.keepalive_ms = 50;
+	ASSERT_REFUSED(&self->nl, ltun_peer_new_opts(&self->nl, self->ifindex,
+						     &o, &id), ERANGE);
+	o.keepalive_ms = 1000;
+	o.timeout_ms = 1000;
+	ASSERT_REFUSED(&self->nl, ltun_peer_new_opts(&self->nl, self->ifindex,
+						     &o, &id), EINVAL);
+	o.keepalive_ms = -1;
+	o.timeout_ms = -1;
+	ASSERT_EQ(0, ltun_peer_new_opts(&self->nl, self->ifindex, &o, &id));
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+	EXPECT_EQ(LTUN_KEEPALIVE_DEFAULT_MS, p.keepalive_ms);
+	EXPECT_EQ(LTUN_TIMEOUT_DEFAULT_MS, p.timeout_ms);
+
+	o = (struct ltun_peer_opts)LTUN_PEER_OPTS_NONE;
+	o.timeout_ms = 5000;	/* below the 10 s keepalive it keeps */
+	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, id, &o),
+		       EINVAL);
+	o.keepalive_ms = 2000;
+	ASSERT_EQ(0, ltun_peer_set(&self->nl, self->ifindex, id, &o));
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+	EXPECT_EQ(2000, p.keepalive_ms);
+	EXPECT_EQ(5000, p.timeout_ms);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* An idle peer gets keepalive frames; a silent one is removed (TIMEOUT). */
+TEST_F(dev, keepalive_and_timeout)
+{
+	struct ltun_wire_hdr h;
+	struct ltun_peer_info p;
+	uint32_t id;
+	int fds[2], i;
+
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, fds,
+				 ltun_aip4("10.9.0.2", 32), 200, 1500, &id));
+	ASSERT_EQ(0, read_exact(fds[1], &h, sizeof(h), 2000))
+		TH_LOG("no keepalive from an idle peer");
+	EXPECT_EQ(LTUN_WIRE_KEEPALIVE, h.type);
+	EXPECT_EQ(0, h.len);
+
+	/* our keepalives keep it alive well past the timeout */
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, send_frame(fds[1], LTUN_WIRE_KEEPALIVE, NULL, 0));
+		usleep(300 * 1000);
+	}
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p))
+		TH_LOG("peer removed although it sent keepalives");
+	EXPECT_LE(1, p.stats.v[LTUN_STATS_A_TX_KEEPALIVES]);
+	EXPECT_LE(9, p.stats.v[LTUN_STATS_A_RX_KEEPALIVES]);
+
+	/* then silence */
+	expect_ntf(_metadata, &self->ntf, self->ifindex, id,
+		   LTUN_DEL_REASON_TIMEOUT, LTUN_DEL_REASON_TIMEOUT);
+	EXPECT_EQ(0, wait_closed(fds[1], NTF_TIMEOUT_MS));
 	close(fds[1]);
 }
 

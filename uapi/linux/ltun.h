@@ -182,8 +182,8 @@ enum ltun_peer_flags {
  * reaches %LTUN_RECORDS_LIMIT all the same is closed by the kernel
  * (%LTUN_DEL_REASON_EXPIRED) rather than let the keys wear out.
  */
-#define LTUN_RECORDS_RENEW		(1ULL << 23)
-#define LTUN_RECORDS_LIMIT		(1ULL << 24)
+#define LTUN_RECORDS_RENEW		0x800000U	/* 2^23 */
+#define LTUN_RECORDS_LIMIT		0x1000000U	/* 2^24 */
 
 /**
  * enum ltun_peer_changes - bits of %LTUN_PEER_A_CHANGES
