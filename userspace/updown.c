@@ -320,14 +320,13 @@ static void show_log(const char *log, off_t offset, FILE *f)
 }
 
 /*
- * The daemon: second child of a double fork, in its own session, output
- * to the log. Never returns.
+ * The daemon: second child of a double fork, in the session the first
+ * one made, output to the log. Never returns.
  */
 static void daemon_main(struct config *cfg, int ready_fd, const char *log, const char *pidfile)
 {
 	int fd, rc;
 
-	setsid();
 	if (chdir("/") < 0)
 		_exit(1);
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -405,6 +404,8 @@ static int up_background(struct config *cfg, const char *log, const char *pidfil
 	}
 	if (child == 0) {
 		close(pfd[0]);
+		/* a new session, and its child no session leader: no terminal ever */
+		setsid();
 		pid = fork();
 		if (pid < 0)
 			_exit(1);
