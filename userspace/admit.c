@@ -103,7 +103,7 @@ static int check_host(const struct admit_in *in, struct admit_out *out, const st
 	if (is_net_or_bcast(*net, host))
 		return refuse(out, "%s is a network or broadcast address", a);
 	if (in_use(in, host))
-		return refuse(out, "address %s is in use by another client", a);
+		return refuse(out, "address %s in use by another client", a);
 	if (pinned_for_other(in, host))
 		return refuse(out, "address %s is reserved for another client", a);
 	return 0;
