@@ -394,11 +394,37 @@ fail:
 	return -1;
 }
 
+struct renewals {
+	bool known;
+	uint32_t n;
+};
+
+static int renewals_cb(const struct peer_info *pi, void *data)
+{
+	struct renewals *r = data;
+
+	r->known = pi->has_renewals;
+	r->n = pi->renewals;
+	return 0;
+}
+
+/* The kernel's count of handed-over connections of our peer. */
+static struct renewals get_renewals(struct client *c)
+{
+	struct renewals r = { 0 };
+	char why[NL_ERRLEN];
+
+	if (ops_peer_get(&c->nl, c->o.dev, c->s.id, renewals_cb, &r, why, sizeof(why)) < 0)
+		r.known = false;
+	return r;
+}
+
 int client_renew(struct client *c, char *err, size_t errlen)
 {
 	struct peer_set set = { .fd = -1 };
 	struct hello_msg hello = { 0 }, w;
 	char remote[ADDR_STRLEN], cipher[32], why[NL_ERRLEN];
+	struct renewals before, after;
 	int fd, ret;
 
 	if (!c->s.id) {
@@ -416,11 +442,23 @@ int client_renew(struct client *c, char *err, size_t errlen)
 		 err, errlen) < 0)
 		return -1;
 	set.fd = fd;
+	before = get_renewals(c);
 	ret = ops_peer_set(&c->nl, c->o.dev, c->s.id, &set, why, sizeof(why));
 	close(fd);
 	if (ret < 0) {
 		fail(err, errlen, "handing over the new connection: %s%s%s", why,
 		     why[0] ? ": " : "", strerror(-ret));
+		return -1;
+	}
+	/*
+	 * Trust, but verify: a module that does not know connection
+	 * handover could accept PEER_SET and drop the socket, and we would
+	 * believe in a renewal that never happened.
+	 */
+	after = get_renewals(c);
+	if (!after.known || (before.known && after.n == before.n)) {
+		fail(err, errlen, "the kernel did not take the new connection%s",
+		     after.known ? "" : " (module without renewal support?)");
 		return -1;
 	}
 	/* The server may rotate the token with every renewal. */
