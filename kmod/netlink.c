@@ -18,6 +18,7 @@
 #include "device.h"
 #include "netlink.h"
 #include "peer.h"
+#include "sock.h"
 
 /* Most prefixes accepted in one PEER_NEW. */
 #define LTUN_NL_MAX_AIPS	1024
@@ -306,6 +307,23 @@ err:
 	return err;
 }
 
+/* The caller's socket named by LTUN_PEER_A_SOCKET, with a reference. */
+static struct socket *ltun_nl_sockfd(const struct nlattr *attr,
+				     struct netlink_ext_ack *extack, int *err)
+{
+	struct socket *sock;
+
+	sock = sockfd_lookup(nla_get_u32(attr), err);
+	if (!sock) {
+		if (*err == -ENOTSOCK)
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "file descriptor is not a socket");
+		else
+			NL_SET_ERR_MSG_ATTR(extack, attr, "bad file descriptor");
+	}
+	return sock;
+}
+
 /*
  * Settings shared by PEER_NEW and PEER_SET. *@aips is the parsed prefix
  * array that @cfg points into; the caller frees it.
@@ -384,16 +402,9 @@ static int ltun_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_unlock;
 	}
 
-	sock = sockfd_lookup(nla_get_u32(tb[LTUN_PEER_A_SOCKET]), &err);
-	if (!sock) {
-		if (err == -ENOTSOCK)
-			NL_SET_ERR_MSG_ATTR(extack, tb[LTUN_PEER_A_SOCKET],
-					    "file descriptor is not a socket");
-		else
-			NL_SET_ERR_MSG_ATTR(extack, tb[LTUN_PEER_A_SOCKET],
-					    "bad file descriptor");
+	sock = ltun_nl_sockfd(tb[LTUN_PEER_A_SOCKET], extack, &err);
+	if (!sock)
 		goto out_unlock;
-	}
 
 	err = ltun_peer_new(netdev_priv(dev), sock, &cfg, &id, extack);
 	if (err) {
@@ -514,6 +525,29 @@ static int ltun_nl_put_aips(struct sk_buff *skb, struct ltun_peer *peer)
 	return 0;
 }
 
+/* Renewal state: the current connection's age and TLS record count. */
+static int ltun_nl_put_conn(struct sk_buff *skb, struct ltun_peer *peer)
+{
+	u64 records, conn_ms;
+	u32 renewals;
+
+	spin_lock_bh(&peer->conn_lock);
+	records = max(ltun_sock_records(peer->conn->sock, true),
+		      ltun_sock_records(peer->conn->sock, false));
+	conn_ms = div_u64(ktime_get_boottime_ns() - peer->conn->created_ns,
+			  NSEC_PER_MSEC);
+	renewals = peer->renewals;
+	spin_unlock_bh(&peer->conn_lock);
+
+	if (nla_put_u32(skb, LTUN_PEER_A_RENEWALS, renewals) ||
+	    nla_put_u64_64bit(skb, LTUN_PEER_A_RECORDS, records,
+			      LTUN_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, LTUN_PEER_A_CONN_MS, conn_ms,
+			      LTUN_PEER_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /*
  * A peer's attributes in a message of type @cmd (a PEER_GET reply or a
  * notification; @changes is put when not 0).
@@ -556,6 +590,8 @@ static int ltun_nl_fill_peer(struct sk_buff *skb, struct ltun_peer *peer,
 	    nla_put_string(skb, LTUN_PEER_A_NAME, peer->name))
 		goto cancel;
 	if (changes && nla_put_u32(skb, LTUN_PEER_A_CHANGES, changes))
+		goto cancel;
+	if (ltun_nl_put_conn(skb, peer))
 		goto cancel;
 	if (peer->tls_cipher &&
 	    (nla_put_u16(skb, LTUN_PEER_A_TLS_CIPHER, peer->tls_cipher) ||
@@ -712,10 +748,18 @@ static int ltun_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(dev);
 		goto out_unlock;
 	}
+	if (tb[LTUN_PEER_A_SOCKET]) {
+		cfg.sock = ltun_nl_sockfd(tb[LTUN_PEER_A_SOCKET], extack, &err);
+		if (!cfg.sock)
+			goto out_put;
+	}
 	err = ltun_peer_set(netdev_priv(dev), id, &cfg, &changes, extack);
+	if (err && cfg.sock)
+		sockfd_put(cfg.sock);
 	if (!err && changes)
 		ltun_nl_notify_peer(netdev_priv(dev), id,
 				    LTUN_CMD_PEER_SET_NTF, changes);
+out_put:
 	dev_put(dev);
 out_unlock:
 	rtnl_unlock();

@@ -35,7 +35,6 @@ static void ltun_peer_free(struct ltun_peer *peer)
 {
 	ltun_tx_batch_drop(peer);
 	ptr_ring_cleanup(&peer->tx_ring, ltun_skb_free);
-	kvfree(peer->rx_buf);
 	ltun_stats_free(peer->stats);
 	kfree(peer);
 }
@@ -53,7 +52,7 @@ static bool ltun_peer_unlink(struct ltun_peer *peer,
 	peer->del_reason = reason;
 	xa_erase(&ltun->peers, peer->id);
 	ltun_aip_remove_all(&ltun->aips, &peer->aips);
-	ltun_sock_detach(peer);
+	ltun_conn_detach_all(peer);
 	ltun->n_peers--;
 	return true;
 }
@@ -76,13 +75,10 @@ static void ltun_peer_finish(struct list_head *dead)
 		cancel_delayed_work_sync(&peer->keepalive_work);
 		cancel_work_sync(&peer->rx_work);
 		cancel_work_sync(&peer->tx_work);
+		cancel_work_sync(&peer->retire_work);
 
-		/* The far end learns at once; the socket itself is closed when
-		 * its last file reference goes.
-		 */
-		kernel_sock_shutdown(peer->sock, SHUT_RDWR);
 		ltun_nl_notify_peer_del(peer);
-		sockfd_put(peer->sock);
+		ltun_conn_free_all(peer);
 		list_del(&peer->reap_node);
 		ltun_peer_free(peer);
 	}
@@ -141,6 +137,11 @@ void ltun_keepalive_work(struct work_struct *work)
 		ltun_peer_fail(peer, LTUN_DEL_REASON_TIMEOUT);
 		return;
 	}
+	/* A far end that never finishes a replaced connection gets as long
+	 * as a silent peer would.
+	 */
+	ltun_conn_expire_old(peer, msecs_to_jiffies(timeout_ms ?:
+						    LTUN_TIMEOUT_DEFAULT_MS));
 	if (keepalive_ms && time_after_eq(now, READ_ONCE(peer->last_tx) +
 					       msecs_to_jiffies(keepalive_ms))) {
 		atomic_set(&peer->keepalive_due, 1);
@@ -246,7 +247,9 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,
 
 	peer->ltun = ltun;
 	peer->flags = cfg->flags;
-	peer->sock = sock;
+	spin_lock_init(&peer->conn_lock);
+	INIT_LIST_HEAD(&peer->retired);
+	INIT_WORK(&peer->retire_work, ltun_conn_retire_work);
 	if (cfg->name)
 		strscpy(peer->name, cfg->name, sizeof(peer->name));
 	INIT_LIST_HEAD(&peer->aips);
@@ -263,9 +266,9 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,
 		memset(&peer->local, 0, sizeof(peer->local));
 
 	err = -ENOMEM;
-	peer->rx_buf = kvmalloc(LTUN_RX_BUF_SIZE, GFP_KERNEL);
+	peer->conn = ltun_conn_alloc(peer, sock);
 	peer->stats = ltun_stats_alloc();
-	if (!peer->rx_buf || !peer->stats ||
+	if (!peer->conn || !peer->stats ||
 	    ptr_ring_init(&peer->tx_ring, LTUN_TX_RING_SIZE, GFP_KERNEL))
 		goto err_free;
 
@@ -290,7 +293,7 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,
 	if (err < 0)
 		goto err_unlock;
 
-	err = ltun_sock_attach(peer);
+	err = ltun_sock_attach(peer->conn);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "socket is already in use");
 		xa_erase(&ltun->peers, peer->id);
@@ -317,7 +320,8 @@ err_unlock:
 err_free:
 	if (peer->tx_ring.queue)
 		ptr_ring_cleanup(&peer->tx_ring, NULL);
-	kvfree(peer->rx_buf);
+	if (peer->conn)
+		ltun_conn_free(peer->conn);
 	if (peer->stats)
 		ltun_stats_free(peer->stats);
 	kfree(peer);
@@ -353,7 +357,9 @@ int ltun_peer_del(struct ltun_dev *ltun, u32 id)
  * ltun_peer_set() - change a live peer
  * @ltun: the device
  * @id: the peer
- * @cfg: what to change (name, keepalive, allowed prefixes); all or nothing
+ * @cfg: what to change (name, keepalive, allowed prefixes, a new
+ *	connection); all or nothing. On success the peer owns @cfg->sock's
+ *	reference, on failure the caller still does.
  * @changes: &enum ltun_peer_changes done, for the notification
  * @extack: error reporting
  *
@@ -364,7 +370,9 @@ int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg
 		  u32 *changes, struct netlink_ext_ack *extack)
 {
 	struct ltun_aip_entry **entries = NULL;
+	struct ltun_conn *conn = NULL;
 	u32 keepalive_ms, timeout_ms;
+	u16 cipher, version;
 	struct ltun_peer *peer;
 	int err;
 
@@ -394,6 +402,27 @@ int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg
 		if (err)
 			goto out;
 	}
+	if (cfg->sock) {
+		err = ltun_sock_check(cfg->sock, peer->flags, &cipher, &version,
+				      extack);
+		if (err)
+			goto out;
+		err = -ENOMEM;
+		conn = ltun_conn_alloc(peer, cfg->sock);
+		if (!conn)
+			goto out;
+		err = ltun_conn_handover(peer, conn, extack);
+		if (err)
+			goto out;
+		conn = NULL;
+		peer->tls_cipher = cipher;
+		peer->tls_version = version;
+		if (kernel_getpeername(cfg->sock, (struct sockaddr *)&peer->remote) < 0)
+			memset(&peer->remote, 0, sizeof(peer->remote));
+		if (kernel_getsockname(cfg->sock, (struct sockaddr *)&peer->local) < 0)
+			memset(&peer->local, 0, sizeof(peer->local));
+		*changes |= LTUN_PEER_CHANGE_SOCKET;
+	}
 
 	/* Nothing fails from here on. */
 	if (cfg->set_aips) {
@@ -419,6 +448,8 @@ int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg
 	}
 out:
 	mutex_unlock(&ltun->lock);
+	if (conn)
+		ltun_conn_free(conn);
 	if (entries)
 		ltun_aip_entries_free(entries, 0, cfg->n_aips);
 	return err;

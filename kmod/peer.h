@@ -12,6 +12,7 @@
 #include <linux/workqueue.h>
 
 #include "allowedips.h"
+#include "conn.h"
 #include "stats.h"
 
 struct ltun_dev;
@@ -53,26 +54,29 @@ struct ltun_tx_batch {
  *	before it goes away)
  * @id: unique within the device, never 0
  * @flags: &enum ltun_peer_flags
- * @sock: the TCP socket; the peer holds a reference on its file
- * @saved_data_ready: socket callback replaced by ltun_sk_data_ready()
- * @saved_write_space: socket callback replaced by ltun_sk_write_space()
- * @saved_state_change: socket callback replaced by ltun_sk_state_change()
+ * @conn_lock: guards @next, @old, the connections' rx_eof/tx_done and
+ *	@retired, and writes to @conn (see conn.c)
+ * @conn: the connection packets are sent on; changed only by @tx_work
+ * @next: a connection handed over for renewal, not yet sent on
+ * @old: a replaced connection, read until its far end finishes it
+ * @retired: connections to close, by @retire_work
+ * @retire_work: closes retired connections (it waits for RCU)
+ * @renewals: connections handed over so far, under @conn_lock
  * @aips: this peer's &struct ltun_aip_entry list, under &ltun_dev.lock
  * @tx_ring: packets from any CPU to the TX worker (multi-producer under the
  *	ring's own producer lock, single consumer: @tx_work)
  * @tx: batch in flight, owned by @tx_work
  * @tx_work: writes @tx_ring to the socket, in process context because
  *	kTLS sendmsg sleeps
- * @rx_buf: bytes read from the socket not yet framed, owned by @rx_work
- * @rx_fill: bytes in @rx_buf
- * @rx_work: reads the socket, in process context for the same reason
+ * @rx_work: reads the sockets, in process context for the same reason
  * @fail_reason: first &enum ltun_del_reason a worker reported, 0 if none;
  *	set once with cmpxchg
  * @unlinked: removal has begun; under &ltun_dev.lock
  * @del_reason: reason reported when the removal completes
  * @stats: per-CPU peer counters
  * @created_ns: boot-time clock when attached
- * @remote: transport address of the far end, taken when attached
+ * @remote: transport address of the far end, taken when attached or
+ *	renewed, under &ltun_dev.lock
  * @local: local transport address, taken when attached
  * @tls_cipher: TLS_CIPHER_* in use, 0 on a plaintext peer
  * @tls_version: TLS_1_3_VERSION etc., 0 on a plaintext peer
@@ -87,25 +91,27 @@ struct ltun_tx_batch {
  * @keepalive_work: sends keepalives when idle, removes a silent peer
  *
  * Lifetime: a peer is reachable from &ltun_dev.peers (under the lock), the
- * allowed-ips table and the socket's sk_user_data (both RCU), and from its
- * own work items. Removal unlinks it from all three under &ltun_dev.lock,
- * waits for an RCU grace period so no reader still holds it, cancels the
- * work items synchronously, then frees it. No reference count is needed.
+ * allowed-ips table and its sockets' sk_user_data (both RCU, the latter
+ * through a &struct ltun_conn), and from its own work items. Removal
+ * unlinks it from all three under &ltun_dev.lock, waits for an RCU grace
+ * period so no reader still holds it, cancels the work items synchronously,
+ * then closes its connections and frees it. No reference count is needed.
  */
 struct ltun_peer {
 	struct ltun_dev *ltun;
 	u32 id;
 	u32 flags;
-	struct socket *sock;
-	void (*saved_data_ready)(struct sock *sk);
-	void (*saved_write_space)(struct sock *sk);
-	void (*saved_state_change)(struct sock *sk);
+	spinlock_t conn_lock; /* see conn.c */
+	struct ltun_conn *conn;
+	struct ltun_conn *next;
+	struct ltun_conn *old;
+	struct list_head retired;
+	struct work_struct retire_work;
+	u32 renewals;
 	struct list_head aips;
 	struct ptr_ring tx_ring;
 	struct ltun_tx_batch tx;
 	struct work_struct tx_work;
-	u8 *rx_buf;
-	size_t rx_fill;
 	struct work_struct rx_work;
 	atomic_t fail_reason;
 	bool unlinked;
@@ -137,6 +143,7 @@ struct ltun_peer {
  * @aips: allowed prefixes, each valid (ltun_aip_valid())
  * @n_aips: number of @aips
  * @set_aips: @aips replace the current set (PEER_SET)
+ * @sock: a new connection to the same far end (PEER_SET: renewal), or NULL
  */
 struct ltun_peer_cfg {
 	u32 flags;
@@ -148,6 +155,7 @@ struct ltun_peer_cfg {
 	const struct ltun_aip *aips;
 	unsigned int n_aips;
 	bool set_aips;
+	struct socket *sock;
 };
 
 int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,

@@ -138,10 +138,10 @@ out:
  * Process every complete frame in the buffer and keep the incomplete tail.
  * Return: 0, or -EPROTO when the stream cannot be framed.
  */
-static int ltun_rx_frames(struct ltun_peer *peer)
+static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 {
-	const u8 *p = peer->rx_buf;
-	size_t left = peer->rx_fill;
+	const u8 *p = conn->rx_buf;
+	size_t left = conn->rx_fill;
 	enum ltun_frame_status st;
 	u64 pkts = 0, bytes = 0;
 	struct ltun_frame f;
@@ -183,33 +183,102 @@ static int ltun_rx_frames(struct ltun_peer *peer)
 		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
 		return -EPROTO;
 	}
-	memmove(peer->rx_buf, p, left);
-	peer->rx_fill = left;
+	memmove(conn->rx_buf, p, left);
+	conn->rx_fill = left;
 	return 0;
 }
 
 /*
  * A record that is not application data: an alert ends the connection
- * (close_notify cleanly), anything else (a KeyUpdate or a stray
+ * (close_notify cleanly, like EOF), anything else (a KeyUpdate or a stray
  * post-handshake message) cannot be handled by the kernel and is never
  * mistaken for tunnel data.
+ * Return: true for close_notify.
  */
-static void ltun_rx_record(struct ltun_peer *peer, u8 rtype, const u8 *data,
+static bool ltun_rx_record(struct ltun_peer *peer, u8 rtype, const u8 *data,
 			   int len)
 {
 	const char *name = peer->ltun->dev->name;
 
-	if (rtype == LTUN_TLS_ALERT && len >= 2 && data[1] == 0) {
-		ltun_peer_fail(peer, LTUN_DEL_REASON_PEER_CLOSED);
-		return;
-	}
+	if (rtype == LTUN_TLS_ALERT && len >= 2 && data[1] == 0)
+		return true;
 	if (rtype == LTUN_TLS_ALERT)
 		net_info_ratelimited("%s: peer %u: TLS alert %u\n", name,
 				     peer->id, len >= 2 ? data[1] : 0);
 	else
 		net_info_ratelimited("%s: peer %u: unexpected TLS record type %u\n",
 				     name, peer->id, rtype);
-	ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+	return false;
+}
+
+/*
+ * The far end stopped sending on @conn (@clean: EOF or close_notify). That
+ * ends the peer unless the connection was being replaced (conn.c).
+ */
+static void ltun_rx_conn_end(struct ltun_peer *peer, struct ltun_conn *conn,
+			     bool clean)
+{
+	if (ltun_conn_rx_end(conn))
+		ltun_peer_fail(peer, clean ? LTUN_DEL_REASON_PEER_CLOSED :
+					     LTUN_DEL_REASON_ERROR);
+}
+
+/*
+ * Read one connection until it has nothing more, the peer fails or the
+ * budget runs out.
+ * Return: 0 when drained or ended, 1 when the budget ran out, -1 when the
+ * peer failed.
+ */
+static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
+			size_t *budget)
+{
+	u8 *room;
+	u8 rtype;
+	int n;
+
+	while (!atomic_read(&peer->fail_reason)) {
+		if (unlikely(READ_ONCE(conn->abandon))) {
+			ltun_rx_conn_end(peer, conn, true);
+			return 0;
+		}
+		room = conn->rx_buf + conn->rx_fill;
+		n = ltun_sock_recv(conn->sock, room,
+				   LTUN_RX_BUF_SIZE - conn->rx_fill, &rtype);
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0) {
+			ltun_rx_conn_end(peer, conn, n == 0);
+			return 0;
+		}
+		if (rtype != LTUN_TLS_APP_DATA) {
+			if (ltun_rx_record(peer, rtype, room, n)) {
+				ltun_rx_conn_end(peer, conn, true);
+				return 0;
+			}
+			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+			return -1;
+		}
+
+		WRITE_ONCE(peer->last_rx, jiffies);
+		conn->rx_fill += n;
+		if (ltun_rx_frames(peer, conn)) {
+			net_info_ratelimited("%s: peer %u: malformed frame\n",
+					     peer->ltun->dev->name, peer->id);
+			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+			return -1;
+		}
+		/* The far end's key for this direction is worn out. */
+		if (unlikely(ltun_sock_records(conn->sock, false) >=
+			     LTUN_RECORDS_LIMIT)) {
+			ltun_peer_fail(peer, LTUN_DEL_REASON_EXPIRED);
+			return -1;
+		}
+
+		if (n >= *budget)
+			return 1;
+		*budget -= n;
+	}
+	return -1;
 }
 
 /**
@@ -219,41 +288,23 @@ static void ltun_rx_record(struct ltun_peer *peer, u8 rtype, const u8 *data,
 void ltun_rx_work(struct work_struct *work)
 {
 	struct ltun_peer *peer = container_of(work, struct ltun_peer, rx_work);
+	struct ltun_conn *conns[LTUN_MAX_CONNS];
 	size_t budget = LTUN_RX_BUDGET;
-	u8 *room;
-	u8 rtype;
-	int n;
+	bool more = false;
+	unsigned int i, n;
+	int ret;
 
-	while (!atomic_read(&peer->fail_reason)) {
-		room = peer->rx_buf + peer->rx_fill;
-		n = ltun_sock_recv(peer->sock, room,
-				   LTUN_RX_BUF_SIZE - peer->rx_fill, &rtype);
-		if (n == -EAGAIN)
+	n = ltun_conn_rx_list(peer, conns);
+	for (i = 0; i < n; i++) {
+		ret = ltun_rx_conn(peer, conns[i], &budget);
+		if (ret < 0)
 			return;
-		if (n <= 0) {
-			ltun_peer_fail(peer, n == 0 ? LTUN_DEL_REASON_PEER_CLOSED :
-						      LTUN_DEL_REASON_ERROR);
-			return;
+		if (ret > 0) {
+			more = true;
+			break;
 		}
-		if (rtype != LTUN_TLS_APP_DATA) {
-			ltun_rx_record(peer, rtype, room, n);
-			return;
-		}
-
-		WRITE_ONCE(peer->last_rx, jiffies);
-		peer->rx_fill += n;
-		if (ltun_rx_frames(peer)) {
-			net_info_ratelimited("%s: peer %u: malformed frame\n",
-					     peer->ltun->dev->name, peer->id);
-			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
-			return;
-		}
-
-		if (n >= budget) {
-			/* Let other peers' work run, then continue. */
-			queue_work(ltun_wq, work);
-			return;
-		}
-		budget -= n;
 	}
+	/* Let other peers' work run, then continue. */
+	if (more)
+		queue_work(ltun_wq, work);
 }

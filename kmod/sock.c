@@ -14,6 +14,7 @@
 #include <net/tcp.h>
 #include <net/tls.h>
 
+#include "conn.h"
 #include "device.h"
 #include "peer.h"
 #include "sock.h"
@@ -101,8 +102,9 @@ static void ltun_sk_state_change(struct sock *sk);
  * read reports), then chain to the callback the hook replaced.
  *
  * It runs with the socket's callback lock read-held, so ltun_sock_detach()
- * (which write-locks it) cannot return while the peer is looked at here;
- * the RCU read section keeps the peer alive across the chained call. Once
+ * (which write-locks it) cannot return while the connection is looked at
+ * here; the RCU read section keeps it and its peer alive across the
+ * chained call. Once
  * detached, sk_user_data is NULL and the socket's own callbacks are back,
  * so a hook still in flight calls those.
  */
@@ -114,25 +116,25 @@ static void ltun_sk_event(struct sock *sk, enum ltun_sk_event ev)
 		[LTUN_SK_STATE_CHANGE]	= ltun_sk_state_change,
 	};
 	void (*saved)(struct sock *sk);
-	struct ltun_peer *peer;
+	struct ltun_conn *conn;
 
 	rcu_read_lock();
 	read_lock_bh(&sk->sk_callback_lock);
-	peer = rcu_dereference_sk_user_data(sk);
+	conn = rcu_dereference_sk_user_data(sk);
 	switch (ev) {
 	case LTUN_SK_DATA_READY:
-		saved = peer ? peer->saved_data_ready : sk->sk_data_ready;
+		saved = conn ? conn->saved_data_ready : sk->sk_data_ready;
 		break;
 	case LTUN_SK_WRITE_SPACE:
-		saved = peer ? peer->saved_write_space : sk->sk_write_space;
+		saved = conn ? conn->saved_write_space : sk->sk_write_space;
 		break;
 	default:
-		saved = peer ? peer->saved_state_change : sk->sk_state_change;
+		saved = conn ? conn->saved_state_change : sk->sk_state_change;
 		break;
 	}
-	if (peer)
-		queue_work(ltun_wq, ev == LTUN_SK_WRITE_SPACE ? &peer->tx_work :
-							       &peer->rx_work);
+	if (conn)
+		queue_work(ltun_wq, ev == LTUN_SK_WRITE_SPACE ?
+			   &conn->peer->tx_work : &conn->peer->rx_work);
 	read_unlock_bh(&sk->sk_callback_lock);
 	if (saved && saved != self[ev])
 		saved(sk);
@@ -155,25 +157,25 @@ static void ltun_sk_state_change(struct sock *sk)
 }
 
 /**
- * ltun_sock_attach() - hook the peer's socket
- * @peer: peer whose @sock passed ltun_sock_check()
+ * ltun_sock_attach() - hook a connection's socket
+ * @conn: connection whose socket passed ltun_sock_check()
  *
  * Return: 0, or -EBUSY if the socket already belongs to someone (another
  * peer, a BPF sockmap, ...).
  */
-int ltun_sock_attach(struct ltun_peer *peer)
+int ltun_sock_attach(struct ltun_conn *conn)
 {
-	struct sock *sk = peer->sock->sk;
+	struct sock *sk = conn->sock->sk;
 
 	write_lock_bh(&sk->sk_callback_lock);
 	if (rcu_access_pointer(__sk_user_data(sk))) {
 		write_unlock_bh(&sk->sk_callback_lock);
 		return -EBUSY;
 	}
-	peer->saved_data_ready = sk->sk_data_ready;
-	peer->saved_write_space = sk->sk_write_space;
-	peer->saved_state_change = sk->sk_state_change;
-	rcu_assign_sk_user_data(sk, peer);
+	conn->saved_data_ready = sk->sk_data_ready;
+	conn->saved_write_space = sk->sk_write_space;
+	conn->saved_state_change = sk->sk_state_change;
+	rcu_assign_sk_user_data(sk, conn);
 	sk->sk_data_ready = ltun_sk_data_ready;
 	sk->sk_write_space = ltun_sk_write_space;
 	sk->sk_state_change = ltun_sk_state_change;
@@ -188,21 +190,52 @@ int ltun_sock_attach(struct ltun_peer *peer)
 
 /**
  * ltun_sock_detach() - restore the socket's callbacks
- * @peer: attached peer
+ * @conn: attached connection; detaching twice is harmless
  *
- * After this returns no callback of ours runs on the peer any more; the
- * caller still waits for a grace period before freeing it.
+ * After this returns no callback of ours runs on the connection any more;
+ * the caller still waits for a grace period before freeing it.
  */
-void ltun_sock_detach(struct ltun_peer *peer)
+void ltun_sock_detach(struct ltun_conn *conn)
 {
-	struct sock *sk = peer->sock->sk;
+	struct sock *sk = conn->sock->sk;
 
 	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_data_ready = peer->saved_data_ready;
-	sk->sk_write_space = peer->saved_write_space;
-	sk->sk_state_change = peer->saved_state_change;
-	rcu_assign_sk_user_data(sk, NULL);
+	if (rcu_access_pointer(__sk_user_data(sk)) == conn) {
+		sk->sk_data_ready = conn->saved_data_ready;
+		sk->sk_write_space = conn->saved_write_space;
+		sk->sk_state_change = conn->saved_state_change;
+		rcu_assign_sk_user_data(sk, NULL);
+	}
 	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/**
+ * ltun_sock_records() - TLS records a kTLS socket has protected
+ * @sock: the socket
+ * @tx: the sending direction, else the receiving one
+ *
+ * The record sequence number kTLS keeps for the direction's key: exactly
+ * what RFC 8446 section 5.5 limits. Read without the socket lock, so a
+ * report may be one record behind; the worker that owns the direction
+ * reads its own side exactly.
+ *
+ * Return: the count, or 0 on a plaintext socket.
+ */
+u64 ltun_sock_records(struct socket *sock, bool tx)
+{
+	struct sock *sk = sock->sk;
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tls_context *ctx;
+	__be64 seq;
+
+	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls"))
+		return 0;
+	ctx = tls_get_ctx(sk);
+	if ((tx ? ctx->tx_conf : ctx->rx_conf) == TLS_BASE)
+		return 0;
+	/* 6.1 points at the bytes, 6.12 embeds them: both read the same. */
+	memcpy(&seq, tx ? ctx->tx.rec_seq : ctx->rx.rec_seq, sizeof(seq));
+	return be64_to_cpu(seq);
 }
 
 /**

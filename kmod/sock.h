@@ -6,7 +6,7 @@
 #include <linux/net.h>
 #include <linux/netlink.h>
 
-struct ltun_peer;
+struct ltun_conn;
 
 /* TLS record content types (RFC 8446, section 5.1). */
 #define LTUN_TLS_ALERT		21
@@ -15,8 +15,9 @@ struct ltun_peer;
 
 int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
 		    struct netlink_ext_ack *extack);
-int ltun_sock_attach(struct ltun_peer *peer);
-void ltun_sock_detach(struct ltun_peer *peer);
+int ltun_sock_attach(struct ltun_conn *conn);
+void ltun_sock_detach(struct ltun_conn *conn);
+u64 ltun_sock_records(struct socket *sock, bool tx);
 int ltun_sock_recv(struct socket *sock, void *buf, size_t len, u8 *rtype);
 
 #endif /* _LTUN_SOCK_H */

@@ -12,8 +12,10 @@
 #include <linux/ltun_wire.h>
 #include <net/sock.h>
 
+#include "conn.h"
 #include "device.h"
 #include "peer.h"
+#include "sock.h"
 #include "tx.h"
 
 /* Batches per worker run before it yields to other peers' work. */
@@ -117,7 +119,7 @@ static int ltun_tx_send(struct ltun_peer *peer)
 		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, b->iov, 2 * b->n,
 			      b->total);
 		iov_iter_advance(&msg.msg_iter, b->sent);
-		ret = sock_sendmsg(peer->sock, &msg);
+		ret = sock_sendmsg(peer->conn->sock, &msg);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
@@ -171,10 +173,14 @@ void ltun_tx_work(struct work_struct *work)
 		return;
 
 	while (rounds--) {
-		if (!peer->tx.n && !ltun_tx_fill(peer)) {
-			if (!atomic_xchg(&peer->keepalive_due, 0))
-				return;
-			ltun_tx_fill_keepalive(peer);
+		if (!peer->tx.n) {
+			/* Between batches: where a renewal takes over. */
+			ltun_conn_tx(peer);
+			if (!ltun_tx_fill(peer)) {
+				if (!atomic_xchg(&peer->keepalive_due, 0))
+					return;
+				ltun_tx_fill_keepalive(peer);
+			}
 		}
 
 		err = ltun_tx_send(peer);
@@ -188,6 +194,14 @@ void ltun_tx_work(struct work_struct *work)
 			return;
 		}
 		ltun_tx_batch_done(peer);
+		/* Our key for this direction is worn out: userspace did not
+		 * renew in time (LTUN_RECORDS_RENEW).
+		 */
+		if (unlikely(ltun_sock_records(peer->conn->sock, true) >=
+			     LTUN_RECORDS_LIMIT)) {
+			ltun_peer_fail(peer, LTUN_DEL_REASON_EXPIRED);
+			return;
+		}
 	}
 	/* More queued than one run may send: let other peers' work run. */
 	queue_work(ltun_wq, work);

@@ -1274,6 +1274,125 @@ TEST_F(dev, keepalive_and_timeout)
 	close(fds[1]);
 }
 
+/*
+ * Renewal: a second connection handed over with PEER_SET takes over
+ * sending; the first is still read until its far end finishes it, then
+ * closed; the peer lives on throughout.
+ */
+TEST_F(dev, renew_make_before_break)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(7777) };
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	uint8_t pkt[1500], got[1500];
+	struct ltun_peer_info p;
+	struct ltun_del_ntf n;
+	struct pollfd pfd;
+	int a[2], b[2], c[2], us;
+	uint32_t id;
+	size_t len;
+
+	ASSERT_EQ(0, run("ip addr add 10.9.0.1/24 dev " DEV0 " && "
+			 "ip link set " DEV0 " up"));
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, a,
+				 ltun_aip4("10.9.0.2", 32), 0, 0, &id));
+	us = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(us, 0);
+	inet_pton(AF_INET, "10.9.0.1", &sa.sin_addr);
+	ASSERT_EQ(0, bind(us, (struct sockaddr *)&sa, sizeof(sa)));
+	pfd = (struct pollfd){ .fd = us, .events = POLLIN };
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.1", 5555, 7777, "before");
+	ASSERT_EQ(0, send_frame(a[1], LTUN_WIRE_DATA, pkt, len));
+	ASSERT_EQ(1, poll(&pfd, 1, 3000));
+	ASSERT_LT(0, recv(us, got, sizeof(got), 0));
+
+	/* a socket without kTLS cannot take over a kTLS peer */
+	ASSERT_EQ(0, tcp_pair(AF_INET, c));
+	o.fd = c[0];
+	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, id, &o),
+		       ENOPROTOOPT);
+	close(c[0]);
+	close(c[1]);
+
+	ASSERT_EQ(0, ktls_pair(AF_INET, b));
+	o.fd = b[0];
+	ASSERT_EQ(0, ltun_peer_set(&self->nl, self->ifindex, id, &o))
+		TH_LOG("extack %s", self->nl.extack);
+	close(b[0]);
+	do {
+		ASSERT_EQ(0, ltun_ntf_wait_any(&self->ntf, NTF_TIMEOUT_MS, &n));
+	} while (n.cmd == LTUN_CMD_PEER_NEW_NTF);
+	EXPECT_EQ(LTUN_CMD_PEER_SET_NTF, n.cmd);
+	EXPECT_EQ(LTUN_PEER_CHANGE_SOCKET, n.changes);
+
+	/* one renewal at a time */
+	ASSERT_EQ(0, ktls_pair(AF_INET, c));
+	o.fd = c[0];
+	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, id, &o),
+		       EBUSY);
+
+	/* we send on the new connection; the old one ends (EOF) */
+	sa.sin_port = htons(6666);
+	inet_pton(AF_INET, "10.9.0.2", &sa.sin_addr);
+	ASSERT_EQ(5, sendto(us, "after", 5, 0, (struct sockaddr *)&sa,
+			    sizeof(sa)));
+	EXPECT_LT(0, read_data(b[1], got, sizeof(got), 3000))
+		TH_LOG("nothing sent on the new connection");
+	EXPECT_EQ(0, wait_closed(a[1], NTF_TIMEOUT_MS))
+		TH_LOG("old connection not shut down for sending");
+
+	/* the far end may still send on the old one until it finishes it */
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.1", 5555, 7777, "late-old");
+	ASSERT_EQ(0, send_frame(a[1], LTUN_WIRE_DATA, pkt, len));
+	ASSERT_EQ(1, poll(&pfd, 1, 3000)) TH_LOG("old connection not read");
+	ASSERT_LT(0, recv(us, got, sizeof(got), 0));
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.1", 5555, 7777, "on-new");
+	ASSERT_EQ(0, send_frame(b[1], LTUN_WIRE_DATA, pkt, len));
+	ASSERT_EQ(1, poll(&pfd, 1, 3000)) TH_LOG("new connection not read");
+	ASSERT_LT(0, recv(us, got, sizeof(got), 0));
+	ASSERT_EQ(0, shutdown(a[1], SHUT_WR));
+
+	/* old finished on both sides: closed, and a next renewal is allowed */
+	usleep(500 * 1000);
+	ASSERT_EQ(0, ltun_peer_set(&self->nl, self->ifindex, id, &o))
+		TH_LOG("extack %s", self->nl.extack);
+	close(c[0]);
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+	EXPECT_EQ(2, p.renewals);
+	EXPECT_TRUE(p.has_records);
+	EXPECT_TRUE(p.has_conn_ms);
+	EXPECT_EQ(3, p.stats.v[LTUN_STATS_A_RX_PACKETS]);
+	EXPECT_EQ(-ETIMEDOUT, ltun_ntf_wait(&self->ntf, 300, &n))
+		TH_LOG("peer removed during renewal: reason %s",
+		       reason_name(n.reason));
+	close(us);
+	close(a[1]);
+	close(b[1]);
+	close(c[1]);
+}
+
+/* TLS records are counted per connection, from the kTLS sequence numbers. */
+TEST_F(dev, records_counted)
+{
+	uint8_t pkt[1500];
+	struct ltun_peer_info p;
+	uint32_t id;
+	int fds[2], i;
+	size_t len;
+
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, fds,
+				 ltun_aip4("10.9.0.2", 32), 0, 0, &id));
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.1", 5555, 7777, "rec");
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, send_frame(fds[1], LTUN_WIRE_DATA, pkt, len));
+	EXPECT_EQ(5, peer_stat_wait(&self->nl, self->ifindex, id,
+				    LTUN_STATS_A_RX_PACKETS, 5));
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+	/* each send() above is one TLS record */
+	EXPECT_EQ(5, p.records);
+	close(fds[1]);
+}
+
 /* --- permissions -------------------------------------------------------- */
 
 static int drop_all_caps(void)
