@@ -26,6 +26,7 @@ POOL=10.9.0.0/24
 CLOG=$LTUN_TMP/persist-client.log
 MON_C=$LTUN_TMP/monitor-cli.jsonl
 MON_S=$LTUN_TMP/monitor-srv.jsonl
+MON_T=$LTUN_TMP/monitor-cli.txt
 
 # Server lt0 with the tunnel subnet; client lt0 bare: it asks the pool.
 setup_devices() {
@@ -47,6 +48,11 @@ start_pool_server() {
 # monitor -j in namespace $1 into file $2 (pid in $3)
 start_monitor() {
 	bg_run "$3" ip netns exec "$1" "$LTUNCTL" -j monitor lt0 >"$2" 2>&1
+}
+
+# the text monitor's line for an event: text_event REGEX
+text_event() {
+	grep -qE "$1" "$MON_T"
 }
 
 # events NAME FILE: the JSON lines of event NAME
@@ -91,6 +97,7 @@ check "certificates generated" gen_certs
 check "server with pool $POOL listening" start_pool_server
 start_monitor "$NS_CLI" "$MON_C" MON_C_PID
 start_monitor "$NS_SRV" "$MON_S" MON_S_PID
+bg_run MON_T_PID ip netns exec "$NS_CLI" "$LTUNCTL" monitor >"$MON_T" 2>&1
 sleep 1		# both monitors subscribed before the first event
 
 bg_run CLI_PID ip netns exec "$NS_CLI" "$LTUNCTL" peer add lt0 server "$UL4_SRV:$LT_PORT" \
@@ -144,6 +151,12 @@ check "new session has a new peer id ($ID0 -> $ID1)" eval '[ -n "$ID1" ] && [ "$
 check "reconnect logged by the client" grep -q "reconnecting in" "$CLOG"
 check "same address after the reconnect ($ADDR0)" eval '[ "$(client_addr)" = "$ADDR0" ]'
 check "server has exactly one peer again" wait_for 10 peer_count_is "$NS_SRV" 1
+check "text monitor: 'lt0 peer $ID0 up REMOTE name NAME'" \
+	text_event "^lt0 peer $ID0 up $UL4_SRV:$LT_PORT name $UL4_SRV:$LT_PORT\$"
+check "text monitor: 'lt0 peer $ID0 renewed'" text_event "^lt0 peer $ID0 renewed\$"
+check "text monitor: 'lt0 peer $ID0 down reason error'" \
+	text_event "^lt0 peer $ID0 down reason error\$"
+check "text monitor: 'lt0 peer $ID1 up ...'" text_event "^lt0 peer $ID1 up "
 
 # the transfer, across both events
 check "$XFER_BYTES bytes across renewal and reconnect, byte-exact" wait_pid "$RPID" 240
@@ -165,7 +178,10 @@ log "client monitor:"
 dump_file "$MON_C" 20
 log "server monitor:"
 dump_file "$MON_S" 20
+log "client text monitor:"
+dump_file "$MON_T" 20
 bg_stop "$MON_C_PID"
 bg_stop "$MON_S_PID"
+bg_stop "$MON_T_PID"
 check "no kernel warnings" dmesg_clean
 lt_finish

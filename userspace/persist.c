@@ -55,11 +55,16 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One log line: wall clock time, then the event. */
+/*
+ * One log line: wall clock time, then the event. With -j, standard output
+ * carries only the JSON of each session that comes up, so the log lines
+ * go to standard error.
+ */
 static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void logline(const char *fmt, ...)
 {
+	FILE *f = json_output ? stderr : stdout;
 	char stamp[32];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -67,12 +72,12 @@ static void logline(const char *fmt, ...)
 
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-	printf("%s ", stamp);
+	fprintf(f, "%s ", stamp);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
+	fputc('\n', f);
+	fflush(f);
 }
 
 /* d +- 25%, from a seeded PRNG (quality does not matter, spread does). */
