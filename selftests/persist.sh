@@ -164,6 +164,11 @@ wait_pid "$SPID" 30 || log "sender exit status $?"
 log "transfer took $((SECONDS - X0)) s"
 dump_file "$LTUN_TMP/xfer-recv.log" 5
 
+# Every renewal (one per RENEW_S: more after the reconnect) must keep its
+# session: the only loss before SIGTERM is the one ss -K caused.
+check "no session lost except to ss -K (renewals never drop one)" \
+	eval '[ "$(events down "$MON_C" | grep -vc "\"reason\":\"admin\"")" -eq 1 ]'
+
 # SIGTERM: the client deletes its peer and exits 0
 kill -TERM "$CLI_PID"
 check "persist client exits 0 on SIGTERM" wait_pid "$CLI_PID" 15
