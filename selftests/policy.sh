@@ -34,6 +34,21 @@ gen_other_ca() {
 	) >"$LTUN_TMP/openssl-other.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-other.log"; return 1; }
 }
 
+# A second client certificate from the same CA (another identity), in
+# $CERTS/cli2.*: an address held by one identity is "in use" for another.
+gen_second_client() {
+	(
+		set -e
+		cd "$CERTS"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -keyout cli2.key -out cli2.csr -subj /CN=ltun-cli2 \
+			-config ext.cnf
+		openssl x509 -req -in cli2.csr -CA ca.pem -CAkey ca.key \
+			-set_serial "0x$(openssl rand -hex 8)" -days 2 \
+			-out cli2.pem -extfile ext.cnf -extensions cli
+	) >"$LTUN_TMP/openssl-cli2.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-cli2.log"; return 1; }
+}
+
 # try_add TAG DEV ARGS...: ltunctl peer add DEV remote SERVER ARGS... in
 # NS_CLI; stdout/stderr in $LTUN_TMP/TAG.{out,err}, exit status in ADD_RC.
 try_add() {
@@ -118,6 +133,7 @@ check "underlay between two namespaces" setup_underlay
 check "lt0 created in both namespaces" setup_lt0
 check "certificates generated" gen_certs
 check "second CA and a client certificate it signed" gen_other_ca
+check "a second client identity from the same CA" gen_second_client
 [ "$LT_FAILS" -eq 0 ] || lt_finish
 # start_server passes "ca": client certificates are required.
 check "server (client certificates required) listening" start_server "$UL4_SRV" ||
@@ -168,13 +184,14 @@ ip -n "$NS_CLI" addr add "$IN4_CLI/24" dev lt0
 ip -n "$NS_CLI" addr add "$IN6_CLI/64" dev lt0 nodad
 
 # 6. Address in use: a good client first, then a second device announcing
-# the same inner address. noprefixroute: lt1 must not take lt0's route.
+# the same inner address with another identity. noprefixroute: lt1 must
+# not take lt0's route.
 if check "first client attached (one peer each side)" good_client; then
 	check "ping through the first client's tunnel" ping_ok "$NS_CLI" "$IN4_SRV"
 	ip -n "$NS_CLI" link add lt1 type ltun &&
 		ip -n "$NS_CLI" addr add "$IN4_CLI/24" dev lt1 noprefixroute &&
 		ip -n "$NS_CLI" link set lt1 up
-	try_add inuse lt1 ca "$CERTS/ca.pem" "${GOOD_CERT[@]}"
+	try_add inuse lt1 ca "$CERTS/ca.pem" cert "$CERTS/cli2.pem" key "$CERTS/cli2.key"
 	check "address in use: peer add exits 1" [ "$ADD_RC" -eq 1 ]
 	check "address in use: one-line reason 'address $IN4_CLI in use'" \
 		one_line_reason inuse "refused by server: address $IN4_CLI in use"
@@ -183,10 +200,16 @@ if check "first client attached (one peer each side)" good_client; then
 	check "address in use: client's lt0 still has its peer" peers_are "$NS_CLI" lt0 1
 	check "ping through the first client's tunnel still works" ping_ok "$NS_CLI" "$IN4_SRV"
 
-	# 7. Positive control: drop the first client, connect it again.
-	cid=$(ip netns exec "$NS_CLI" "$LTUNCTL" -j peer show lt0 |
-		grep -o '"id": *[0-9]*' | grep -o '[0-9]*$' | head -n 1)
-	check "first client's peer deleted" ip netns exec "$NS_CLI" "$LTUNCTL" peer del lt0 "$cid"
+	# 7. The same identity again, as a client whose connection died
+	# unnoticed would: it takes its address over, its old peer goes.
+	try_add takeover lt1 ca "$CERTS/ca.pem" "${GOOD_CERT[@]}"
+	check "same identity, same address: taken over (exit 0)" [ "$ADD_RC" -eq 0 ]
+	check "takeover: server has exactly one peer" wait_for 5 peers_are "$NS_SRV" lt0 1
+	check "takeover: the old peer (client's lt0) was closed" wait_for 5 no_peer_on "$NS_CLI" lt0
+	check "takeover: the new peer is on the client's lt1" peers_are "$NS_CLI" lt1 1
+
+	# 8. Positive control: drop that client, connect on lt0 again.
+	check "client's lt1 deleted" ip -n "$NS_CLI" link del lt1
 	check "server's peer gone" wait_for 5 no_peer_on "$NS_SRV" lt0
 fi
 check "a correct client connects after the refusals" good_client &&

@@ -21,11 +21,13 @@
  *  PREFIX       HELLO: a subnet behind the client it wants routed to it.
  *               WELCOME: the announced subnets the server accepted.
  *  ROUTE        WELCOME: a prefix the client should route into the tunnel.
- *  TOKEN        WELCOME: {be32 peer id, 32 bytes} identifying this session
- *               on the server, to present when renewing it.
- *  RENEW        HELLO: {be32 peer id, 32 bytes} as received in TOKEN: this
- *               connection replaces that peer's current one (the server
- *               answers WELCOME with the same addresses, or REFUSE).
+ *  TOKEN        WELCOME: {be32 session id, 32 bytes} identifying this
+ *               session on the server, to present when renewing it. The
+ *               id is the server's own (the kernel picks the peer id only
+ *               after WELCOME); the 32 bytes are an HMAC the server checks.
+ *  RENEW        HELLO: {be32 session id, 32 bytes} as received in TOKEN:
+ *               this connection replaces that session's current one (the
+ *               server answers WELCOME with the same addresses, or REFUSE).
  * ADDR, SERVER_ADDR, PREFIX and ROUTE share one 20-byte value:
  * {u8 family 4|6, u8 prefixlen, 2 reserved, 16 address bytes}.
  */
@@ -54,7 +56,7 @@ struct hello_msg {
 	struct prefix route[HELLO_MAX_ROUTES];	/* ROUTE TLVs */
 	int has_token;				/* TOKEN (WELCOME) */
 	int has_renew;				/* RENEW (HELLO) */
-	uint32_t peer_id;			/* of TOKEN or RENEW */
+	uint32_t peer_id;			/* session id of TOKEN or RENEW */
 	uint8_t token[HELLO_TOKEN_LEN];		/* of TOKEN or RENEW */
 };
 

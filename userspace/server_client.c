@@ -260,13 +260,14 @@ static int admit(struct srv *s, const struct conn *c, const struct hello_msg *h)
 		goto out;
 	}
 	/*
-	 * The same identity connecting again without asking for addresses
-	 * (a client that lost its connection, the server not yet noticing)
-	 * takes over: its old peer goes, its address is free for it again.
-	 * A client asking for a specific address held by its own old peer
-	 * is refused like any other "in use" address.
+	 * The same identity connecting again (a client that lost its
+	 * connection, the server not yet noticing) takes over: its old peer
+	 * goes and its addresses are free for it again, whether it asks for
+	 * them (a persist client does) or takes what the pool gives. Without
+	 * a certificate there is no identity, and an address still held by
+	 * an old peer is "in use" until the keepalive timeout removes it.
 	 */
-	if (c->identity[0] && !h->n_addr)
+	if (c->identity[0])
 		k.name = c->identity;
 	if (!s->no_kernel && read_kernel(s, &nl, c, &di, &k) < 0) {
 		refuse(c, "server error");
