@@ -6,13 +6,21 @@
  * opens and authenticates a fresh TLS connection to the same far end and
  * hands it over with PEER_SET. Then, on each side independently,
  *
- *   1. the RX worker reads the new connection at once (the far end may
- *      have switched already);
- *   2. the TX worker moves to it between two batches, so that no frame is
- *      split across connections, and shuts down sending on the old one:
- *      the far end reads the old stream to its end, then sees EOF;
+ *   1. the RX worker reads the new connection at once, and the TX worker
+ *      sends a keepalive frame on it as a marker, but keeps sending data on
+ *      the old one;
+ *   2. once something arrives on the new connection, the far end has it
+ *      too (the marker proves it), so the TX worker moves to it between two
+ *      batches, so that no frame is split across connections, and shuts
+ *      down sending on the old one: the far end reads the old stream to its
+ *      end, then sees EOF;
  *   3. the old connection is closed once this side has read its far end's
  *      EOF as well, so both sides have every frame of it.
+ *
+ * Waiting for the marker is what makes the far end's EOF on the old
+ * connection unambiguous: it can only come after this side has the new
+ * connection, so an EOF on the only connection still means the peer has
+ * gone, however the two sides' handovers interleave.
  *
  * Nothing is lost. Packets of the two streams may interleave on arrival,
  * a reordering IP allows.
@@ -25,6 +33,8 @@
 #include <linux/ktime.h>
 #include <linux/slab.h>
 #include <net/sock.h>
+
+#include <linux/ltun_wire.h>
 
 #include "conn.h"
 #include "device.h"
@@ -132,12 +142,30 @@ int ltun_conn_handover(struct ltun_peer *peer, struct ltun_conn *conn,
 	return 0;
 }
 
+/*
+ * Send the handover marker, a keepalive frame, on a new connection. Its
+ * send buffer is empty, so 8 bytes either go at once or not at all.
+ * Return: 0, -EAGAIN (write_space brings the worker back) or an error.
+ */
+static int ltun_conn_send_marker(struct ltun_conn *conn)
+{
+	struct ltun_wire_hdr hdr = { .type = LTUN_WIRE_KEEPALIVE };
+	struct kvec iov = { .iov_base = &hdr, .iov_len = sizeof(hdr) };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	int ret;
+
+	ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, sizeof(hdr));
+	if (ret == sizeof(hdr))
+		return 0;
+	return ret < 0 ? ret : -EIO;
+}
+
 /**
  * ltun_conn_tx() - the connection to send the next batch on
  * @peer: the peer
  *
- * Moves to a handed-over connection, which is why it is only called
- * between batches.
+ * Moves to a handed-over connection once the far end has it too, which is
+ * why it is only called between batches.
  *
  * Context: the peer's TX worker, no batch in flight.
  * Return: the current connection.
@@ -145,9 +173,25 @@ int ltun_conn_handover(struct ltun_peer *peer, struct ltun_conn *conn,
 struct ltun_conn *ltun_conn_tx(struct ltun_peer *peer)
 {
 	struct ltun_conn *old = peer->conn;
+	struct ltun_conn *next = READ_ONCE(peer->next);
+	int err;
 
 	/* Only this worker changes @conn; PEER_SET only sets @next. */
-	if (likely(!READ_ONCE(peer->next)))
+	if (likely(!next))
+		return old;
+
+	if (!next->marker_sent) {
+		err = ltun_conn_send_marker(next);
+		if (err == -EAGAIN)
+			return old;
+		if (err) {
+			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+			return old;
+		}
+		next->marker_sent = true;
+	}
+	/* The RX worker kicks us when the far end's first bytes arrive. */
+	if (!READ_ONCE(next->rx_seen))
 		return old;
 
 	/* Before @tx_done is visible: once it is, RX may retire @old. */

@@ -24,6 +24,8 @@ struct ltun_peer;
  *	by the TX worker, under &ltun_peer.conn_lock
  * @abandon: the far end never finished a handed-over connection within the
  *	timeout; the RX worker then treats it as finished
+ * @marker_sent: the TX worker sent the handover marker on it (TX worker)
+ * @rx_seen: bytes have arrived on it (set by the RX worker, read by TX)
  * @tx_done_at: jiffies when @tx_done was set
  * @created_ns: boot-time clock when handed to the kernel
  * @retire_node: on &ltun_peer.retired, under &ltun_peer.conn_lock
@@ -42,6 +44,8 @@ struct ltun_conn {
 	bool rx_eof;
 	bool tx_done;
 	bool abandon;
+	bool marker_sent;
+	bool rx_seen;
 	unsigned long tx_done_at;
 	u64 created_ns;
 	struct list_head retire_node;

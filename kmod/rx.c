@@ -260,6 +260,11 @@ static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 		}
 
 		WRITE_ONCE(peer->last_rx, jiffies);
+		if (unlikely(!conn->rx_seen)) {
+			/* A handed-over connection is live at the far end. */
+			WRITE_ONCE(conn->rx_seen, true);
+			queue_work(ltun_wq, &peer->tx_work);
+		}
 		conn->rx_fill += n;
 		if (ltun_rx_frames(peer, conn)) {
 			net_info_ratelimited("%s: peer %u: malformed frame\n",

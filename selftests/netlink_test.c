@@ -1286,6 +1286,7 @@ TEST_F(dev, renew_make_before_break)
 	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
 	uint8_t pkt[1500], got[1500];
 	struct ltun_peer_info p;
+	struct ltun_wire_hdr h;
 	struct ltun_del_ntf n;
 	struct pollfd pfd;
 	int a[2], b[2], c[2], us;
@@ -1331,9 +1332,22 @@ TEST_F(dev, renew_make_before_break)
 	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, id, &o),
 		       EBUSY);
 
-	/* we send on the new connection; the old one ends (EOF) */
+	/* the kernel marks the new connection, but until the far end shows
+	 * it has it too, data still goes on the old one
+	 */
+	ASSERT_EQ(0, read_exact(b[1], &h, sizeof(h), 3000))
+		TH_LOG("no handover marker on the new connection");
+	EXPECT_EQ(LTUN_WIRE_KEEPALIVE, h.type);
 	sa.sin_port = htons(6666);
 	inet_pton(AF_INET, "10.9.0.2", &sa.sin_addr);
+	ASSERT_EQ(6, sendto(us, "before", 6, 0, (struct sockaddr *)&sa,
+			    sizeof(sa)));
+	EXPECT_LT(0, read_data(a[1], got, sizeof(got), 3000))
+		TH_LOG("sent on the new connection before the far end had it");
+
+	/* our marker: the kernel moves to the new one, the old one ends */
+	ASSERT_EQ(0, send_frame(b[1], LTUN_WIRE_KEEPALIVE, NULL, 0));
+	usleep(200 * 1000);
 	ASSERT_EQ(5, sendto(us, "after", 5, 0, (struct sockaddr *)&sa,
 			    sizeof(sa)));
 	EXPECT_LT(0, read_data(b[1], got, sizeof(got), 3000))
