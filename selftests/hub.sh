@@ -291,6 +291,29 @@ check "d. it is told the server is full" grep -q "server is full (max-peers 3)" 
 check "d. still 3 peers" srv_peers_are 3
 check "d. the others keep working" clients_ping
 
+# i. peer set: a live peer's prefixes change, its connection stays
+# srv_peer_with ADDR: id of the server peer whose allowed ips hold ADDR/
+srv_peer_with() {
+	ip netns exec "$NS_SRV" "$LTUNCTL" -j peer show lt0 | tr -d ' \n' |
+		sed 's/},{/}\n{/g' | grep "\"$1/" | grep -o '"id":[0-9]*' | grep -o '[0-9]*$'
+}
+c3v4=$(addr_of 3 4) c3v6=$(addr_of 3 6)
+pid3=$(srv_peer_with "$c3v4")
+log "c3 ($c3v4, $c3v6) is server peer ${pid3:-?}"
+peer_set() { ip netns exec "$NS_SRV" "$LTUNCTL" peer set lt0 "$pid3" "$@"; }
+check "i. peer set: c3 loses its IPv6 address, gains 192.168.79.0/24" \
+	peer_set allowed-ips "$c3v4/32,192.168.79.0/24" keepalive 4000
+check "i. peer show lists the new prefix on the same peer" \
+	[ "$(srv_peer_with 192.168.79.0)" = "$pid3" ]
+check "i. c3 -> server over IPv4 still works (same connection)" ping_from "$(ns_of c3)" "$SRV4"
+check "i. c3 -> server over IPv6 now fails (source no longer c3's)" \
+	ping_fails "$(ns_of c3)" "$SRV6"
+check "i. a prefix of another peer is refused" \
+	eval "! peer_set allowed-ips $(addr_of 1 4)/32"
+check "i. peer set back: IPv6 works again" \
+	peer_set allowed-ips "$c3v4/32,$c3v6/128" && ping_from "$(ns_of c3)" "$SRV6"
+check "i. still the same peer" [ "$(srv_peer_with "$c3v6")" = "$pid3" ]
+
 check "server process still alive" kill -0 "$SRV_PID"
 check "no kernel warnings" dmesg_clean
 [ "$LT_FAILS" -eq 0 ] || dump_file "$LTUN_TMP/server.log" 80
