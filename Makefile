@@ -62,6 +62,7 @@ selftests:
 	$(MAKE) -C selftests
 
 check: userspace selftests
+	$(MAKE) -C userspace test
 	@test -n "$(KVERS)" || { echo "ltun: no kernel with both /boot/vmlinuz-* and headers" >&2; exit 1; }
 	@for v in $(KVERS); do $(MAKE) --no-print-directory module KVER=$$v KDIR=/lib/modules/$$v/build || exit 1; done
 	selftests/vm/check.sh $(KVERS)

@@ -324,7 +324,7 @@ static int read_all(struct loader *l)
 	return 0;
 }
 
-int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+static int config_parse(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct loader l = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
 	enum section sec = S_NONE;
@@ -367,6 +367,15 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (cfg->role == CONFIG_CLIENT)
 		cfg->argv[cfg->argc++] = (char *)"persist";
 	cfg->argv[cfg->argc] = NULL;
+	return 0;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	if (config_parse(path, cfg, err, errlen) < 0) {
+		config_free(cfg);
+		return -1;
+	}
 	return 0;
 }
 

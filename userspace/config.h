@@ -37,7 +37,8 @@ struct config {
 
 /*
  * Read and check path. Returns 0, or -1 with "PATH:LINE: reason" (or
- * "PATH: reason") in err.
+ * "PATH: reason") in err and nothing left to free (config_free() is
+ * harmless all the same).
  */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
