@@ -45,7 +45,9 @@ static bool ltun_is_subnet_bcast4(struct net_device *dev, __be32 daddr)
  *
  * IPv4 multicast, the limited broadcast and the broadcast address of the
  * device's subnets; IPv6 multicast. Only asked once no peer's prefixes
- * matched, so unicast to a peer never pays for it.
+ * matched, so unicast to a peer never pays for it; unicast to this host
+ * walks the device's addresses only when its two lowest bits are set, as
+ * every subnet broadcast address's are.
  *
  * Context: any.
  */
@@ -56,8 +58,9 @@ bool ltun_is_flood_dst(struct ltun_dev *ltun, u8 family, const u8 *daddr)
 	if (family == 6)
 		return ipv6_addr_is_multicast((const struct in6_addr *)daddr);
 	memcpy(&d4, daddr, sizeof(d4));
-	return ipv4_is_multicast(d4) || ipv4_is_lbcast(d4) ||
-	       ltun_is_subnet_bcast4(ltun->dev, d4);
+	if (ipv4_is_multicast(d4) || ipv4_is_lbcast(d4))
+		return true;
+	return (daddr[3] & 3) == 3 && ltun_is_subnet_bcast4(ltun->dev, d4);
 }
 
 /**
