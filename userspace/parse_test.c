@@ -25,6 +25,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "hello.h"
+#include "pool.h"
 #include "policy.h"
 
 #define ROUNDS 20000
@@ -197,6 +198,13 @@ static void test_cidr(void)
 		expect(cidr_parse(bad[i], false, &p, &why) < 0 && why,
 		       "'%s' accepted", bad[i]);
 	}
+	/* pools and policy prefixes: host bits cleared, family enforced */
+	expect(pool_parse_prefix("10.9.0.7/24", AF_INET, true, &p, &why) == 0 &&
+	       p.addr[3] == 0 && p.plen == 24, "pool prefix not masked");
+	expect(pool_parse_prefix("fd09::/64", AF_INET, true, &p, &why) < 0,
+	       "IPv6 pool accepted as IPv4");
+	expect(pool_parse_prefix("10.9.0.0", AF_UNSPEC, true, &p, &why) < 0,
+	       "pool without a prefix length accepted");
 	for (int r = 0; r < ROUNDS; r++) {
 		size_t n = rnd() % (sizeof(s) - 1);
 

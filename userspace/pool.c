@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "pool.h"
 
 #define POOL_MAX_PROBES 65536
@@ -18,44 +19,12 @@
 int pool_parse_prefix(const char *s, int family, bool need_plen, struct prefix *p,
 		      const char **why)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	uint32_t plen;
-
-	memset(p, 0, sizeof(*p));
-	if (alen >= sizeof(buf)) {
-		*why = "not an address";
+	if (cidr_parse(s, need_plen, p, why) < 0)
 		return -1;
-	}
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
-		p->family = AF_INET6;
-	else {
-		*why = "not an IPv4 or IPv6 address";
-		return -1;
-	}
 	if (family != AF_UNSPEC && p->family != family) {
 		*why = family == AF_INET ? "not an IPv4 address" : "not an IPv6 address";
 		return -1;
 	}
-	if (!slash) {
-		if (need_plen) {
-			*why = "missing /PREFIXLEN";
-			return -1;
-		}
-		p->plen = (uint8_t)prefix_max_len(p->family);
-		return 0;
-	}
-	if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
-	    strlen(slash + 1) > 3 || (plen = (uint32_t)atoi(slash + 1)) > prefix_max_len(p->family)) {
-		*why = "bad prefix length";
-		return -1;
-	}
-	p->plen = (uint8_t)plen;
 	prefix_mask(p);
 	return 0;
 }
