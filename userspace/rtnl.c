@@ -52,84 +52,20 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int rtnl_dev_addrs(unsigned int ifindex, struct prefix *out, size_t max)
-{
-	struct addr_ctx ctx = { .ifindex = ifindex, .out = out, .max = max };
-	char req[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *sk;
-	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	char *buf;
-	int ret;
-
-	buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
-	if (!buf)
-		return -ENOMEM;
-	sk = mnl_socket_open(NETLINK_ROUTE);
-	if (!sk) {
-		ret = -errno;
-		free(buf);
-		return ret;
-	}
-	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(sk);
-
-	memset(req, 0, sizeof(req));
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_UNSPEC;
-	ifa->ifa_index = ifindex;
-	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(sk, buf, MNL_SOCKET_BUFFER_SIZE * 4);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, addr_cb, &ctx);
-		if (ret == MNL_CB_STOP) {
-			ret = (int)ctx.n;
-			break;
-		}
-		if (ret == MNL_CB_ERROR) {
-			ret = -errno;
-			break;
-		}
-	}
-out:
-	mnl_socket_close(sk);
-	free(buf);
-	return ret;
-}
-
 /*
- * ---- Changes: addresses, routes, links (for "peer add" and "up") ----
- * One request, one ack: every helper returns 0 or -errno.
+ * Send nlh (flags and type set by the caller) on a fresh rtnetlink socket
+ * and run cb over the answers until the dump ends or the ack arrives.
+ * Returns 0 or -errno (an ack's error code included).
  */
-#include <linux/if_link.h>
-#include <net/if.h>
-
-static int rtnl_request(struct nlmsghdr *nlh)
+static int rtnl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
+	const size_t bufsize = MNL_SOCKET_BUFFER_SIZE * 4;
 	struct mnl_socket *sk;
-	char *buf;
 	uint32_t portid;
+	char *buf;
 	int ret;
 
-	buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	buf = malloc(bufsize);
 	if (!buf)
 		return -ENOMEM;
 	sk = mnl_socket_open(NETLINK_ROUTE);
@@ -143,14 +79,14 @@ static int rtnl_request(struct nlmsghdr *nlh)
 		goto out;
 	}
 	portid = mnl_socket_get_portid(sk);
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
 	nlh->nlmsg_seq = (uint32_t)time(NULL);
 	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(sk, buf, MNL_SOCKET_BUFFER_SIZE);
+		ssize_t n = mnl_socket_recvfrom(sk, buf, bufsize);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -158,8 +94,8 @@ static int rtnl_request(struct nlmsghdr *nlh)
 			ret = -errno;
 			break;
 		}
-		/* mnl_cb_run turns the ack's error code into errno */
-		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, NULL, NULL);
+		/* mnl_cb_run turns an ack's error code into errno */
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
 		if (ret == MNL_CB_ERROR) {
 			ret = -errno;
 			break;
@@ -173,6 +109,38 @@ out:
 	mnl_socket_close(sk);
 	free(buf);
 	return ret;
+}
+
+int rtnl_dev_addrs(unsigned int ifindex, struct prefix *out, size_t max)
+{
+	struct addr_ctx ctx = { .ifindex = ifindex, .out = out, .max = max };
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	memset(req, 0, sizeof(req));
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	ifa->ifa_index = ifindex;
+	ret = rtnl_talk(nlh, addr_cb, &ctx);
+	return ret < 0 ? ret : (int)ctx.n;
+}
+
+/*
+ * ---- Changes: addresses, routes, links (for "peer add" and "up") ----
+ * One request, one ack: every helper returns 0 or -errno.
+ */
+#include <linux/if_link.h>
+#include <net/if.h>
+
+static int rtnl_request(struct nlmsghdr *nlh)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return rtnl_talk(nlh, NULL, NULL);
 }
 
 static struct nlmsghdr *rtnl_msg(char *req, uint16_t type, uint16_t flags)
