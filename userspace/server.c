@@ -238,7 +238,20 @@ static void reap(struct srv *s)
 	}
 }
 
-static void accept_one(struct srv *s, const sigset_t *child_mask)
+/* In a forked child: default signals, the original mask, none of the
+ * parent's sockets. */
+static void srv_child_init(struct srv *s)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &s->child_mask, NULL);
+	close(s->lfd);
+	nl_close(&s->nl);
+}
+
+static void accept_one(struct srv *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -262,13 +275,7 @@ static void accept_one(struct srv *s, const sigset_t *child_mask)
 		return;
 	}
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigprocmask(SIG_SETMASK, child_mask, NULL);
-		close(s->lfd);
-		nl_close(&s->nl);
+		srv_child_init(s);
 		srv_handle_client(s, fd, client);
 	}
 	close(fd);
@@ -295,13 +302,7 @@ static void cleanup_peer(struct srv *s, uint32_t id)
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &s->child_mask, NULL);
-		close(s->lfd);
-		nl_close(&s->nl);
+		srv_child_init(s);
 		srv_cleanup_peer(s, id);
 	}
 	s->kids[s->n_kids++] = pid;
@@ -413,7 +414,7 @@ static int serve(struct srv *s)
 			if (nidx >= 0 && pfd[nidx].revents)
 				read_notifications(s);
 			if (lidx >= 0 && pfd[lidx].revents)
-				accept_one(s, &orig);
+				accept_one(s);
 		}
 		if (got_chld) {
 			got_chld = 0;
