@@ -443,9 +443,9 @@ out_free:
 	return err;
 }
 
-static int ltun_nl_peer_id(struct genl_info *info, u32 *id)
+/* Parse LTUN_A_PEER into @tb (caller's, LTUN_PEER_A_MAX + 1) and its id. */
+static int ltun_nl_peer_id(struct genl_info *info, struct nlattr **tb, u32 *id)
 {
-	struct nlattr *tb[LTUN_PEER_A_MAX + 1];
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, LTUN_A_PEER))
@@ -465,11 +465,12 @@ static int ltun_nl_peer_id(struct genl_info *info, u32 *id)
 
 static int ltun_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *tb[LTUN_PEER_A_MAX + 1];
 	struct net_device *dev;
 	u32 id;
 	int err;
 
-	err = ltun_nl_peer_id(info, &id);
+	err = ltun_nl_peer_id(info, tb, &id);
 	if (err)
 		return err;
 
@@ -608,6 +609,7 @@ cancel:
 
 static int ltun_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *tb[LTUN_PEER_A_MAX + 1];
 	struct net_device *dev;
 	struct ltun_peer *peer;
 	struct ltun_dev *ltun;
@@ -615,7 +617,7 @@ static int ltun_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 id;
 	int err;
 
-	err = ltun_nl_peer_id(info, &id);
+	err = ltun_nl_peer_id(info, tb, &id);
 	if (err)
 		return err;
 	dev = ltun_nl_dev(genl_info_net(info), info->attrs, info->extack);
@@ -725,12 +727,7 @@ static int ltun_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 id, changes = 0;
 	int err;
 
-	err = ltun_nl_peer_id(info, &id);
-	if (err)
-		return err;
-	/* Parsed again: ltun_nl_peer_id() validated it already. */
-	err = nla_parse_nested(tb, LTUN_PEER_A_MAX, info->attrs[LTUN_A_PEER],
-			       ltun_peer_policy, extack);
+	err = ltun_nl_peer_id(info, tb, &id);
 	if (err)
 		return err;
 	if (tb[LTUN_PEER_A_FLAGS]) {
