@@ -12,6 +12,10 @@
 #                        every kernel in KVERS
 #   make dkms-check      dkms add + build for every kernel (KVERS=...)
 #   make install-check   make install into a staging dir, for every kernel
+#   make check-debug     build (once, cached in build/debug-kernel) a small
+#                        debug kernel (KASAN, lockdep, kmemleak...) from
+#                        Debian's linux-source and run the selftests on it
+#   make fuzz            run every libFuzzer target for FUZZ_SECONDS each
 
 # Kernel selection: the running kernel if it has a build dir, else the newest
 # installed headers.
@@ -41,7 +45,7 @@ BUILD    := $(CURDIR)/build
 MODBUILD := $(BUILD)/$(KVER)
 PREFIX   ?= /usr/local
 
-.PHONY: all module userspace selftests check demo install clean lint bench dkms-check install-check
+.PHONY: all module userspace selftests check check-debug fuzz demo install clean lint bench dkms-check install-check
 
 all: module userspace selftests
 
@@ -66,6 +70,15 @@ check: userspace selftests
 	@test -n "$(KVERS)" || { echo "ltun: no kernel with both /boot/vmlinuz-* and headers" >&2; exit 1; }
 	@for v in $(KVERS); do $(MAKE) --no-print-directory module KVER=$$v KDIR=/lib/modules/$$v/build || exit 1; done
 	selftests/vm/check.sh $(KVERS)
+
+# The debug kernel is built once and cached; the script rebuilds it when its
+# config fragment or the linux-source package changes.
+check-debug: userspace selftests
+	selftests/vm/check-debug.sh
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -C selftests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 demo: userspace selftests module
 	selftests/vm/run-vm.sh --kver $(KVER) -- $(CURDIR)/selftests/demo.sh

@@ -8,7 +8,8 @@
 # from N, then a final "dmesg" result (module unloads, kernel log clean).
 # Result lines are also appended to FILE so that the host can count them
 # without parsing the console.  Exit status: 0 if every result passed.
-# --only TEST runs just that tests.list entry (while developing it):
+# --only TEST runs just that test (while developing it), with its tests.list
+# timeout, or --timeout if it is not listed yet:
 #   selftests/vm/run-vm.sh --kver K -- selftests/vm/guest-run.sh --only hub.sh K
 #
 # tests.list: one test per line, a path relative to selftests/ of an
@@ -203,6 +204,7 @@ if [ ! -r "$list" ]; then
 	echo "# $list is missing"
 	tap FAIL "tests.list"
 else
+	ran=0
 	while read -r path opts; do
 		[ -z "$only" ] || [ "$path" = "$only" ] || continue
 		tmo=$deftimeout
@@ -210,7 +212,12 @@ else
 			case $o in timeout=[0-9]*) tmo=${o#timeout=} ;; esac
 		done
 		run_test "$path" "$tmo"
+		ran=1
 	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+	# A test being written is not listed yet: run it with --timeout.
+	if [ -n "$only" ] && [ "$ran" = 0 ]; then
+		run_test "$only" "$deftimeout"
+	fi
 fi
 
 kill "$keeper" 2>/dev/null || true
