@@ -239,6 +239,13 @@ enum ltun_aip_a {
  * @LTUN_STATS_A_ISOLATED: peer-to-peer packets dropped because the device
  *	isolates its peers (counted on the receiving peer)
  * @LTUN_STATS_A_TX_KEEPALIVES: keepalive frames sent
+ * @LTUN_STATS_A_RX_TOO_BIG: received inner packets longer than the
+ *	device MTU, dropped (also counted in %LTUN_STATS_A_RX_DROPS): a peer
+ *	must not send what the tunnel would not carry the other way
+ * @LTUN_STATS_A_PROTO_ERRORS: connections ended because the far end broke
+ *	the protocol (%LTUN_DEL_REASON_PROTOCOL): a stream that cannot be
+ *	framed, a TLS record other than application data, a fatal TLS alert.
+ *	The device counter outlives the peers it counts
  */
 enum ltun_stats_a {
 	LTUN_STATS_A_UNSPEC,
@@ -257,6 +264,8 @@ enum ltun_stats_a {
 	LTUN_STATS_A_FORWARDED,
 	LTUN_STATS_A_ISOLATED,
 	LTUN_STATS_A_TX_KEEPALIVES,
+	LTUN_STATS_A_RX_TOO_BIG,
+	LTUN_STATS_A_PROTO_ERRORS,
 
 	__LTUN_STATS_A_MAX
 };
@@ -267,14 +276,22 @@ enum ltun_stats_a {
  * enum ltun_del_reason - why a peer was removed (%LTUN_PEER_A_DEL_REASON)
  * @LTUN_DEL_REASON_PEER_CLOSED: the far side closed the connection
  *	(TCP FIN, or a TLS close_notify alert)
- * @LTUN_DEL_REASON_ERROR: transport or protocol error (reset, fatal TLS
- *	alert, undecryptable or malformed stream)
+ * @LTUN_DEL_REASON_ERROR: transport error (reset, a socket error, a
+ *	record that fails decryption); before %LTUN_DEL_REASON_PROTOCOL
+ *	existed, also protocol violations
  * @LTUN_DEL_REASON_TIMEOUT: nothing received within the keepalive timeout
  * @LTUN_DEL_REASON_ADMIN: removed by %LTUN_CMD_PEER_DEL
  * @LTUN_DEL_REASON_DEVICE_GONE: the device was deleted (also its netns or
  *	the module)
  * @LTUN_DEL_REASON_EXPIRED: the connection reached %LTUN_RECORDS_LIMIT
  *	without being renewed
+ * @LTUN_DEL_REASON_PROTOCOL: the far end broke the protocol after a correct
+ *	TLS handshake: a frame header that cannot be valid (length over
+ *	%LTUN_WIRE_MAX_DATA, reserved bits or flags set), a TLS record that is
+ *	not application data (a KeyUpdate or other post-handshake message,
+ *	which the supported kernels cannot process), or a fatal TLS alert.
+ *	Tells a hostile or broken peer from a network failure; counted in
+ *	%LTUN_STATS_A_PROTO_ERRORS
  */
 enum ltun_del_reason {
 	LTUN_DEL_REASON_UNSPEC,
@@ -284,6 +301,7 @@ enum ltun_del_reason {
 	LTUN_DEL_REASON_ADMIN,
 	LTUN_DEL_REASON_DEVICE_GONE,
 	LTUN_DEL_REASON_EXPIRED,
+	LTUN_DEL_REASON_PROTOCOL,
 
 	__LTUN_DEL_REASON_MAX
 };
