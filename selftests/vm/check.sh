@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh KVER...
+# check.sh [--kernel IMAGE] [--modules DIR] [--memory SIZE] [--only TEST] KVER...
 #
 # Run the selftests (selftests/tests.list) in one VM per kernel and print a
 # single TAP stream numbered across all kernels, then the plan and the line
@@ -12,14 +12,36 @@
 # Expects the module built for each KVER (build/KVER/kmod/ltun.ko) and the
 # userspace/selftests builds: `make check` does all of that first.
 # Env: LTUN_VM_TIMEOUT (whole VM, default 1500 s), LTUN_TEST_TIMEOUT (per
-# test unless tests.list says timeout=S, default 300 s).
+# test unless tests.list says timeout=S, default 300 s), LTUN_TIMEOUT_SCALE
+# (multiplies every per-test timeout, passed to guest-run.sh).
+# --kernel/--modules/--memory go to run-vm.sh (one KVER only: the release of
+# IMAGE; check-debug.sh uses them), --only to guest-run.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 vmdir=$src/build/vm
 
-[ $# -gt 0 ] || { echo "usage: $0 KVER..." >&2; exit 2; }
+usage() {
+	echo "usage: $0 [--kernel IMAGE] [--modules DIR] [--memory SIZE] [--only TEST] KVER..." >&2
+	exit 2
+}
+vmargs=()
+gargs=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel | --modules | --memory)
+		[ $# -ge 2 ] || usage; vmargs+=("$1" "$2"); shift 2 ;;
+	--only) [ $# -ge 2 ] || usage; gargs+=(--only "$2"); shift 2 ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || usage
+[ ${#vmargs[@]} = 0 ] || [ $# = 1 ] || usage
+# The guest starts with an empty environment: hand the scale over explicitly.
+genv=()
+[ -z "${LTUN_TIMEOUT_SCALE:-}" ] || genv=(env "LTUN_TIMEOUT_SCALE=$LTUN_TIMEOUT_SCALE")
 mkdir -p "$vmdir"
 
 total=0 pass=0 fail=0 skip=0
@@ -32,10 +54,11 @@ for kver in "$@"; do
 	rc=0
 	# stdin /dev/null: a check run is never interactive, and ^C on the
 	# host then stops QEMU instead of going to the guest.
-	"$here/run-vm.sh" --kver "$kver" --timeout "${LTUN_VM_TIMEOUT:-1500}" -- \
+	"$here/run-vm.sh" --kver "$kver" "${vmargs[@]}" \
+		--timeout "${LTUN_VM_TIMEOUT:-1500}" -- "${genv[@]}" \
 		selftests/vm/guest-run.sh --first "$((total + 1))" \
 		--results "$results" --timeout "${LTUN_TEST_TIMEOUT:-300}" \
-		"$kver" </dev/null || rc=$?
+		"${gargs[@]}" "$kver" </dev/null || rc=$?
 
 	# Count from the results file, not the console: kernel messages may
 	# interleave with the console output.

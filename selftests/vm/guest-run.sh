@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# guest-run.sh [--first N] [--results FILE] [--timeout S] [--only TEST] KVER
+# guest-run.sh [--first N] [--results FILE] [--timeout S] [--only TEST]
+#              [--timeout-scale K] KVER
 #
 # Runs inside the test VM (see check.sh): loads tls and ltun.ko, runs every
 # test of selftests/tests.list and prints one TAP line per test, numbered
@@ -11,6 +12,9 @@
 # --only TEST runs just that test (while developing it), with its tests.list
 # timeout, or --timeout if it is not listed yet:
 #   selftests/vm/run-vm.sh --kver K -- selftests/vm/guest-run.sh --only hub.sh K
+#
+# --timeout-scale K (or env LTUN_TIMEOUT_SCALE=K) multiplies every per-test
+# timeout: the debug kernel (check-debug.sh) is several times slower.
 #
 # tests.list: one test per line, a path relative to selftests/ of an
 # executable, optionally followed by "timeout=SECONDS"; '#' starts a
@@ -23,6 +27,16 @@
 #   LTUNCTL   abs path of ltunctl      KVER     running kernel release
 #   LTUN_TMP  fresh empty dir on tmpfs, removed after the test
 #   PATH HOME=/root TERM=dumb LANG=C.UTF-8
+#   LTUN_DEBUG_KERNEL=1  only on a debug kernel (lockdep, KASAN, kmemleak:
+#             everything is several times slower; a test may do less work)
+#
+# On a debug kernel the run also fails if lockdep turned itself off (after a
+# first splat it stays quiet), and, when /sys/kernel/debug/kmemleak exists,
+# kmemleak is cleared before the first test and scanned after each one and
+# at the end: suspected leaks are printed under the test they showed up after
+# (a leak is reported only once its object is 5 s old, so it may show up
+# after the next test; the final scan waits for that) and fail the final
+# "dmesg" result, as does a new bad taint flag (W, D, B, L).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,16 +46,19 @@ first=1
 results=/dev/null
 deftimeout=300
 only=
+scale=${LTUN_TIMEOUT_SCALE:-1}
 while [ $# -gt 1 ]; do
 	case $1 in
 	--first) first=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--timeout) deftimeout=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--timeout-scale) scale=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: $0 [--first N] [--results FILE] [--timeout S] [--only TEST] KVER" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [--first N] [--results FILE] [--timeout S] [--only TEST] [--timeout-scale K] KVER" >&2; exit 2; }
+[[ $scale =~ ^[1-9][0-9]*$ ]] || { echo "timeout scale must be a positive integer" >&2; exit 2; }
 kver=$1
 [ "$kver" = "$(uname -r)" ] || echo "# warning: asked for $kver but running $(uname -r)"
 
@@ -53,6 +70,23 @@ list=$src/selftests/tests.list
 bad_re='BUG:|WARNING:|Oops|general protection|kernel BUG|RCU stall|rcu.*detected stall'
 bad_re+='|list_add corruption|list_del corruption|refcount_t:|UBSAN|KASAN'
 bad_re+='|unreferenced object|blocked for more than'
+# ... and what the debug kernel's checkers print (lockdep, DEBUG_OBJECTS,
+# DEBUG_ATOMIC_SLEEP, kmemleak, KASAN).
+bad_re+='|possible circular locking|possible recursive locking|inconsistent lock state'
+bad_re+='|bad unlock balance|suspicious RCU usage|sleeping function called from invalid context'
+bad_re+='|Invalid wait context|held lock freed|lock held when returning|possible irq lock inversion'
+bad_re+='|DEBUG_LOCKS_WARN_ON|lockdep|ODEBUG|kmemleak|suspected memory leak|Kernel panic'
+
+# A debug kernel: lockdep (PROVE_LOCKING) or kmemleak present.
+debug_kernel=
+if [ -e /proc/lockdep ] || [ -e /sys/kernel/debug/kmemleak ] || [ -n "${LTUN_DEBUG_KERNEL:-}" ]; then
+	debug_kernel=1
+fi
+kml=/sys/kernel/debug/kmemleak
+[ -e "$kml" ] || kml=
+# Taint flags that mean something went wrong: B bad page, D oops, W warning,
+# L soft lockup (the module itself taints O and E).
+bad_taint=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
 
 n=$((first - 1))
 nfail=0
@@ -93,6 +127,27 @@ drain_kmsg() {
 		echo "# kernel complained during $1:"
 		printf '%s\n' "$chunk" | grep -E "$bad_re" | comment
 	fi
+}
+
+# kmemleak_scan NAME: scan (twice: an object is reported only when two
+# scans in a row found it unreferenced), print every suspected leak as
+# comments attributed to NAME, clear the list.  Any leak, or kmemleak
+# having stopped working, sets kml_bad: the final result fails.
+kml_bad=
+kmemleak_scan() {
+	local leaks
+	[ -n "$kml" ] || return 0
+	if ! { echo scan >"$kml" && echo scan >"$kml"; } 2>/dev/null; then
+		echo "# kmemleak cannot scan any more (disabled itself?) after $1"
+		kml_bad=1 kml=
+		return 0
+	fi
+	leaks=$(cat "$kml")
+	echo clear >"$kml"
+	[ -n "$leaks" ] || return 0
+	echo "# kmemleak: suspected leaks after $1:"
+	printf '%s\n' "$leaks" | comment
+	kml_bad=1
 }
 
 module_loaded() {
@@ -148,7 +203,7 @@ run_test() {
 	# (the test and anything it forked) can be killed afterwards.
 	(cd "$src/selftests" && exec env -i PATH="$PATH" HOME=/root TERM=dumb \
 		LANG=C.UTF-8 LTUN_SRC="$src" LTUN_KO="$ko" LTUNCTL="$ltunctl" \
-		LTUN_TMP="$tmpd" KVER="$kver" \
+		LTUN_TMP="$tmpd" KVER="$kver" ${debug_kernel:+LTUN_DEBUG_KERNEL=1} \
 		timeout -k 10 "$tmo" "$exe") </dev/null >"$out" 2>&1 &
 	tpid=$!
 	# Stream the output as it comes (a hung VM still shows how far the
@@ -159,6 +214,7 @@ run_test() {
 
 	drain_kmsg "$path"
 	cleanup_after_test
+	kmemleak_scan "$path"
 	if ! module_loaded; then
 		load_module 2>&1 | comment || echo "# could not reload ltun.ko"
 	fi
@@ -188,6 +244,28 @@ keeper=$!
 # Boot-time messages are not ours to judge; start the log from here.
 dmesg -C
 : >"$kmsg"
+taint0=$(cat /proc/sys/kernel/tainted)
+if [ -n "$debug_kernel" ]; then
+	echo "# debug kernel $(uname -r): timeouts x$scale${kml:+, kmemleak scans after each test}"
+fi
+if [ -r /proc/lockdep_stats ] && grep -qE '^ *debug_locks: *0$' /proc/lockdep_stats; then
+	echo "# lockdep is already off at boot (a boot-time splat?):"
+	tap FAIL "lockdep active at start"
+fi
+# Leaks of the boot are not ours either: report them, then forget them.
+if [ -n "$kml" ]; then
+	if { echo scan >"$kml" && echo scan >"$kml"; } 2>/dev/null; then
+		if [ -s "$kml" ]; then
+			echo "# kmemleak: $(grep -c '^unreferenced object' "$kml") boot-time leak(s), cleared"
+		fi
+		echo clear >"$kml"
+	else
+		echo "# kmemleak is present but disabled (it turns itself off on errors)"
+		tap FAIL "kmemleak active at start"
+		kml=
+	fi
+	dmesg -C
+fi
 
 if ! modprobe tls; then
 	tap FAIL "modprobe tls"
@@ -211,12 +289,12 @@ else
 		for o in $opts; do
 			case $o in timeout=[0-9]*) tmo=${o#timeout=} ;; esac
 		done
-		run_test "$path" "$tmo"
+		run_test "$path" "$((tmo * scale))"
 		ran=1
 	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
 	# A test being written is not listed yet: run it with --timeout.
 	if [ -n "$only" ] && [ "$ran" = 0 ]; then
-		run_test "$only" "$deftimeout"
+		run_test "$only" "$((deftimeout * scale))"
 	fi
 fi
 
@@ -229,7 +307,22 @@ if module_loaded && ! rmmod ltun 2>&1 | comment; then
 	echo "# rmmod ltun failed"
 	dmesg_ok=0
 fi
+# Let the leaks of the last test age past kmemleak's 5 s minimum first.
+if [ -n "$kml" ]; then
+	sleep 6
+	kmemleak_scan "end of run"
+fi
+[ -z "$kml_bad" ] || dmesg_ok=0
 drain_kmsg "rmmod ltun"
+if [ -r /proc/lockdep_stats ] && ! grep -qE '^ *debug_locks: *1$' /proc/lockdep_stats; then
+	echo "# lockdep turned itself off during the run (after a splat, see above)"
+	dmesg_ok=0
+fi
+taint=$(cat /proc/sys/kernel/tainted)
+if [ $(((taint & ~taint0) & bad_taint)) != 0 ]; then
+	echo "# the kernel got tainted during the run: $taint0 -> $taint"
+	dmesg_ok=0
+fi
 if grep -qE "$bad_re" "$kmsg"; then
 	echo "# kernel log has errors:"
 	grep -E -B2 -A20 "$bad_re" "$kmsg" | head -n 200 | comment

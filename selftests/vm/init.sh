@@ -15,6 +15,8 @@
 #   ltun.repo=ABS   repository path (host and guest)
 #   ltun.run=REL    run directory, relative to the repository
 #   ltun.tty=1      host stdin is a terminal: give the command a ctty
+#   ltun.modules=ABS  host directory bind-mounted over /lib/modules (the
+#                   modules of a kernel built in the repository)
 #
 # Whatever fails, we power off: the host notices the missing rc file, so a
 # broken guest can never look like a passing run.
@@ -70,6 +72,14 @@ stage1() {
 	mkdir -p "/newroot$repo" || fail "cannot create mount point $repo"
 	mount -t 9p -o "$p9opts" repo "/newroot$repo" ||
 		fail "cannot mount the repository share on $repo"
+
+	# A kernel built here has its modules outside the host's /lib/modules
+	# (which is read-only anyway): show them there, so modprobe works.
+	mods=$(cmdline_get ltun.modules)
+	if [ -n "$mods" ]; then
+		mount --bind "/newroot$mods" /newroot/lib/modules ||
+			fail "cannot bind-mount $mods over /lib/modules"
+	fi
 
 	mkdir -p /newroot/run/ltun-vm
 	cp $bb /init /newroot/run/ltun-vm/ || fail "cannot copy stage 2"

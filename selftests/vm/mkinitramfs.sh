@@ -1,24 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh KVER OUT
+# mkinitramfs.sh [--modules DIR] KVER OUT
 #
 # Build the tiny initramfs the test VMs boot: busybox-static, the guest init
 # (init.sh next to this script) and just the modules needed to mount the
 # host's root over virtio 9p.  Everything else (ip, iperf3, modprobe, our
 # builds) comes from the host root once the guest has switched into it, so
 # the image stays ~1 MiB and is built in well under a second.
+#
+# --modules DIR: take the modules of KVER from DIR/KVER (a kernel built here,
+# see run-vm.sh --modules) instead of /lib/modules/KVER.  A kernel with
+# virtio-pci and 9p built in needs no module at all: the image then holds
+# only busybox and the init.
 set -euo pipefail
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: $0 KVER OUT"
+moddir=/lib/modules
+if [ "${1:-}" = --modules ]; then
+	[ $# -ge 2 ] || die "--modules wants a directory"
+	moddir=$(realpath -- "$2")
+	shift 2
+fi
+[ $# -eq 2 ] || die "usage: $0 [--modules DIR] KVER OUT"
 kver=$1
 out=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 busybox=/bin/busybox
 
-[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver (install linux-image-$kver)"
+[ -d "$moddir/$kver" ] || die "no $moddir/$kver (install linux-image-$kver)"
 [ -x "$busybox" ] && "$busybox" --list | grep -qx switch_root ||
 	die "$busybox is missing or not a full busybox (install busybox-static)"
 # A dynamically linked busybox would need the host's libc in the initramfs.
@@ -28,6 +39,14 @@ fi
 
 stage=$(mktemp -d)
 trap 'rm -rf -- "$stage"' EXIT
+# modprobe -d wants a root holding lib/modules: fake one for --modules.
+mpargs=()
+if [ "$moddir" != /lib/modules ]; then
+	mkdir -p "$stage.root/lib"
+	ln -s "$moddir" "$stage.root/lib/modules"
+	mpargs=(-d "$stage.root")
+	trap 'rm -rf -- "$stage" "$stage.root"' EXIT
+fi
 mkdir -p "$stage"/{bin,dev,proc,sys,newroot,modules}
 cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
@@ -37,7 +56,7 @@ install -m 0755 "$here/init.sh" "$stage/init"
 # several roots appears more than once, and built-in ones print "builtin X".
 # Keep the first occurrence of each file: that order satisfies every dep.
 deps=$(for m in virtio_pci 9pnet_virtio 9p; do
-	modprobe -S "$kver" --show-depends "$m" ||
+	modprobe "${mpargs[@]}" -S "$kver" --show-depends "$m" ||
 		die "modprobe cannot resolve $m for $kver"
 done)
 n=0
