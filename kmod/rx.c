@@ -26,11 +26,33 @@
 
 /* Bytes one worker run may read before it yields to other peers' work. */
 #define LTUN_RX_BUDGET		(512 * 1024)
+/*
+ * What each frame costs against the budget on top of its bytes: a flood of
+ * 8-byte frames is far more work per byte than full-size packets, and must
+ * yield as often as a bulk transfer of the same work would.
+ */
+#define LTUN_RX_FRAME_COST	64
+
+static void ltun_rx_count(struct ltun_peer *peer, enum ltun_stat why, u64 n)
+{
+	ltun_stats_add(peer->stats, why, n);
+	ltun_stats_add(peer->ltun->stats, why, n);
+}
 
 static void ltun_rx_drop(struct ltun_peer *peer, enum ltun_stat why)
 {
-	ltun_stats_add(peer->stats, why, 1);
-	ltun_stats_add(peer->ltun->stats, why, 1);
+	ltun_rx_count(peer, why, 1);
+}
+
+/*
+ * The far end broke the protocol after a correct handshake: end the peer
+ * with a reason and a counter of their own, so an operator can tell a
+ * hostile or broken peer from a network failure.
+ */
+static void ltun_rx_violation(struct ltun_peer *peer)
+{
+	ltun_rx_count(peer, LTUN_STAT_PROTO_ERRORS, 1);
+	ltun_peer_fail(peer, LTUN_DEL_REASON_PROTOCOL);
 }
 
 /* A copy of an inner packet in an skb of its own. */
@@ -91,6 +113,14 @@ static bool ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
 		return false;
 	}
+	/* Nothing larger than this side would send may come in: not to this
+	 * host, whose stack trusts the device MTU, nor through it to
+	 * another peer.
+	 */
+	if (unlikely(len > READ_ONCE(ltun->dev->mtu))) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_TOO_BIG);
+		return false;
+	}
 
 	rcu_read_lock();
 	/* The same table that routes our packets to a peer says which
@@ -136,15 +166,17 @@ out:
 
 /*
  * Process every complete frame in the buffer and keep the incomplete tail.
- * Return: 0, or -EPROTO when the stream cannot be framed.
+ * Return: the number of complete frames, or -EPROTO when the stream cannot
+ * be framed.
  */
 static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 {
+	u64 pkts = 0, bytes = 0, keepalives = 0, unknown = 0;
 	const u8 *p = conn->rx_buf;
 	size_t left = conn->rx_fill;
 	enum ltun_frame_status st;
-	u64 pkts = 0, bytes = 0;
 	struct ltun_frame f;
+	int frames = 0;
 
 	local_bh_disable();
 	while ((st = ltun_frame_parse(p, left, &f)) == LTUN_FRAME_OK) {
@@ -156,44 +188,51 @@ static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 			}
 			break;
 		case LTUN_WIRE_KEEPALIVE:
-			ltun_stats_add(peer->stats, LTUN_STAT_RX_KEEPALIVES, 1);
-			ltun_stats_add(peer->ltun->stats, LTUN_STAT_RX_KEEPALIVES, 1);
+			keepalives++;
 			break;
 		default:
 			/* Control frames belong to userspace and end before
 			 * the handoff; anything else is skipped, so a newer
 			 * peer can add frame types.
 			 */
-			ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
+			unknown++;
 			break;
 		}
+		frames++;
 		p += LTUN_FRAME_HDR_LEN + f.len;
 		left -= LTUN_FRAME_HDR_LEN + f.len;
 	}
-	/* Counted once per read rather than per packet. */
+	/* Counted once per read rather than per frame: a flood of tiny
+	 * frames costs no more in counters than a few big ones.
+	 */
 	if (pkts) {
 		ltun_stats_add2(peer->stats, LTUN_STAT_RX_PACKETS, pkts,
 				LTUN_STAT_RX_BYTES, bytes);
 		ltun_stats_add2(peer->ltun->stats, LTUN_STAT_RX_PACKETS, pkts,
 				LTUN_STAT_RX_BYTES, bytes);
 	}
+	if (keepalives)
+		ltun_rx_count(peer, LTUN_STAT_RX_KEEPALIVES, keepalives);
+	if (unknown)
+		ltun_rx_count(peer, LTUN_STAT_RX_INVALID, unknown);
 	local_bh_enable();
 
-	if (st == LTUN_FRAME_BAD) {
-		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
+	if (st == LTUN_FRAME_BAD)
 		return -EPROTO;
-	}
 	memmove(conn->rx_buf, p, left);
 	conn->rx_fill = left;
-	return 0;
+	return frames;
 }
 
 /*
  * A record that is not application data: an alert ends the connection
- * (close_notify cleanly, like EOF), anything else (a KeyUpdate or a stray
- * post-handshake message) cannot be handled by the kernel and is never
- * mistaken for tunnel data.
- * Return: true for close_notify.
+ * (close_notify cleanly, like EOF; any other alert is fatal in TLS 1.3),
+ * anything else (a KeyUpdate or a stray post-handshake message) cannot be
+ * handled by the kernels we support, which cannot rekey kTLS: after it the
+ * far end would encrypt with keys we do not have. It is never mistaken for
+ * tunnel data, and userspace promises never to send one (README).
+ * Return: true for close_notify; otherwise the caller ends the peer as a
+ * protocol violation.
  */
 static bool ltun_rx_record(struct ltun_peer *peer, u8 rtype, const u8 *data,
 			   int len)
@@ -206,8 +245,8 @@ static bool ltun_rx_record(struct ltun_peer *peer, u8 rtype, const u8 *data,
 		net_info_ratelimited("%s: peer %u: TLS alert %u\n", name,
 				     peer->id, len >= 2 ? data[1] : 0);
 	else
-		net_info_ratelimited("%s: peer %u: unexpected TLS record type %u\n",
-				     name, peer->id, rtype);
+		net_info_ratelimited("%s: peer %u: unexpected TLS record type %u (%u)\n",
+				     name, peer->id, rtype, len >= 1 ? data[0] : 0);
 	return false;
 }
 
@@ -232,9 +271,10 @@ static void ltun_rx_conn_end(struct ltun_peer *peer, struct ltun_conn *conn,
 static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 			size_t *budget)
 {
+	int n, frames;
+	size_t cost;
 	u8 *room;
 	u8 rtype;
-	int n;
 
 	while (!atomic_read(&peer->fail_reason)) {
 		if (unlikely(READ_ONCE(conn->abandon))) {
@@ -255,23 +295,29 @@ static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 				ltun_rx_conn_end(peer, conn, true);
 				return 0;
 			}
-			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+			ltun_rx_violation(peer);
 			return -1;
 		}
 
-		WRITE_ONCE(peer->last_rx, jiffies);
 		if (unlikely(!conn->rx_seen)) {
 			/* A handed-over connection is live at the far end. */
 			WRITE_ONCE(conn->rx_seen, true);
 			queue_work(ltun_wq, &peer->tx_work);
 		}
 		conn->rx_fill += n;
-		if (ltun_rx_frames(peer, conn)) {
+		frames = ltun_rx_frames(peer, conn);
+		if (frames < 0) {
 			net_info_ratelimited("%s: peer %u: malformed frame\n",
 					     peer->ltun->dev->name, peer->id);
-			ltun_peer_fail(peer, LTUN_DEL_REASON_ERROR);
+			ltun_rx_violation(peer);
 			return -1;
 		}
+		/* Alive means whole frames arrive: a far end that trickles
+		 * the bytes of a frame it never finishes must not keep its
+		 * slot past the timeout.
+		 */
+		if (frames)
+			WRITE_ONCE(peer->last_rx, jiffies);
 		/* The far end's key for this direction is worn out. */
 		if (unlikely(ltun_sock_records(conn->sock, false) >=
 			     LTUN_RECORDS_LIMIT)) {
@@ -279,9 +325,10 @@ static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 			return -1;
 		}
 
-		if (n >= *budget)
+		cost = n + (size_t)frames * LTUN_RX_FRAME_COST;
+		if (cost >= *budget)
 			return 1;
-		*budget -= n;
+		*budget -= cost;
 	}
 	return -1;
 }

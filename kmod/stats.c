@@ -73,6 +73,8 @@ int ltun_stats_put(struct sk_buff *skb, int attr,
 		[LTUN_STAT_FORWARDED]		= LTUN_STATS_A_FORWARDED,
 		[LTUN_STAT_ISOLATED]		= LTUN_STATS_A_ISOLATED,
 		[LTUN_STAT_TX_KEEPALIVES]	= LTUN_STATS_A_TX_KEEPALIVES,
+		[LTUN_STAT_RX_TOO_BIG]		= LTUN_STATS_A_RX_TOO_BIG,
+		[LTUN_STAT_PROTO_ERRORS]	= LTUN_STATS_A_PROTO_ERRORS,
 	};
 	const u64 *c = sum->c;
 	struct nlattr *nest;
@@ -90,7 +92,8 @@ int ltun_stats_put(struct sk_buff *skb, int attr,
 	if (nla_put_u64_64bit(skb, LTUN_STATS_A_RX_DROPS,
 			      c[LTUN_STAT_RX_INVALID] + c[LTUN_STAT_RX_SPOOFED] +
 			      c[LTUN_STAT_RX_OTHER_DROPS] +
-			      c[LTUN_STAT_ISOLATED], LTUN_STATS_A_PAD) ||
+			      c[LTUN_STAT_ISOLATED] + c[LTUN_STAT_RX_TOO_BIG],
+			      LTUN_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, LTUN_STATS_A_TX_DROPS,
 			      c[LTUN_STAT_TX_QUEUE_FULL] + c[LTUN_STAT_TX_NO_PEER] +
 			      c[LTUN_STAT_TX_OTHER_DROPS], LTUN_STATS_A_PAD))
