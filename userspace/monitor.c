@@ -40,6 +40,7 @@ static const char *reason_word(uint32_t r)
 	case LTUN_DEL_REASON_ADMIN:		return "admin";
 	case LTUN_DEL_REASON_DEVICE_GONE:	return "device-gone";
 	case LTUN_DEL_REASON_EXPIRED:		return "expired";
+	case LTUN_DEL_REASON_PROTOCOL:		return "protocol";
 	default:				return "unknown";
 	}
 }

@@ -469,6 +469,7 @@ const char *ops_del_reason_name(uint32_t reason)
 	case LTUN_DEL_REASON_ADMIN:		return "deleted by admin";
 	case LTUN_DEL_REASON_DEVICE_GONE:	return "device gone";
 	case LTUN_DEL_REASON_EXPIRED:		return "expired";
+	case LTUN_DEL_REASON_PROTOCOL:		return "protocol violation";
 	default:				return "unknown reason";
 	}
 }
@@ -490,6 +491,8 @@ const char *ops_stat_key(unsigned int t)
 		[LTUN_STATS_A_FORWARDED] = "forwarded",
 		[LTUN_STATS_A_ISOLATED] = "isolated",
 		[LTUN_STATS_A_TX_KEEPALIVES] = "tx_keepalives",
+		[LTUN_STATS_A_RX_TOO_BIG] = "rx_too_big",
+		[LTUN_STATS_A_PROTO_ERRORS] = "proto_errors",
 	};
 
 	return t <= LTUN_STATS_A_MAX ? key[t] : NULL;

@@ -31,6 +31,13 @@ static void text_transfer(const struct stats *st)
 	       st->v[LTUN_STATS_A_RX_DROPS], st->v[LTUN_STATS_A_TX_DROPS],
 	       st->v[LTUN_STATS_A_RX_INVALID], st->v[LTUN_STATS_A_RX_SPOOFED],
 	       st->v[LTUN_STATS_A_TX_QUEUE_FULL]);
+	/* Hostile-peer counters: only from kernels that have them. */
+	if (st->present[LTUN_STATS_A_RX_TOO_BIG])
+		printf("  received over the MTU: %" PRIu64 "\n",
+		       st->v[LTUN_STATS_A_RX_TOO_BIG]);
+	if (st->present[LTUN_STATS_A_PROTO_ERRORS])
+		printf("  protocol violations: %" PRIu64 "\n",
+		       st->v[LTUN_STATS_A_PROTO_ERRORS]);
 	/* Hub counters: only from kernels that have them. */
 	if (st->present[LTUN_STATS_A_FORWARDED] || st->present[LTUN_STATS_A_ISOLATED])
 		printf("  to other peers: %" PRIu64 " forwarded, %" PRIu64 " isolated\n",
