@@ -1,0 +1,987 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile peers: a far end that completes TLS correctly (kTLS with fixed
+ * keys on both ends, see ktls_util) and then breaks the protocol, floods,
+ * or stops reading. For each: the peer is removed or the packet dropped as
+ * the protocol says (README, "Wire format"), a counter says why, and
+ * another established peer keeps working both ways.
+ *
+ * Each test runs in a fresh network namespace (the harness forks a child
+ * per test), with the device lth0 at 10.9.0.1/24, a well-behaved peer at
+ * 10.9.0.3 and the hostile one at 10.9.0.2.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
+#include <linux/tls.h>
+#include <linux/ltun_wire.h>
+
+#include "kselftest_harness.h"
+#include "ltun_nl.h"
+#include "ktls_util.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+
+#define DEV "lth0"
+#define NTF_TIMEOUT_MS 5000
+#define TLS_ALERT 21
+#define TLS_HANDSHAKE 22
+
+static int run(const char *cmd)
+{
+	int ret = system(cmd);
+
+	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
+}
+
+static const char *reason_name(uint32_t r)
+{
+	static const char *const names[] = {
+		"UNSPEC", "PEER_CLOSED", "ERROR", "TIMEOUT", "ADMIN",
+		"DEVICE_GONE", "EXPIRED", "PROTOCOL",
+	};
+
+	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- packets and frames ------------------------------------------------ */
+
+static uint16_t csum16(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* IPv4/UDP src:5555 -> dst:dport with plen payload bytes (msg, then 'x'). */
+static size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
+			 uint16_t dport, const char *msg, size_t plen)
+{
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct udphdr *udp = (struct udphdr *)(buf + sizeof(*ip));
+	size_t total = sizeof(*ip) + sizeof(*udp) + plen;
+	size_t mlen = strlen(msg);
+
+	memset(buf, 0, sizeof(*ip) + sizeof(*udp));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons((uint16_t)total);
+	inet_pton(AF_INET, src, &ip->saddr);
+	inet_pton(AF_INET, dst, &ip->daddr);
+	ip->check = csum16(ip, sizeof(*ip));
+	udp->source = htons(5555);
+	udp->dest = htons(dport);
+	udp->len = htons((uint16_t)(sizeof(*udp) + plen));
+	memset(udp + 1, 'x', plen);
+	memcpy(udp + 1, msg, mlen < plen ? mlen : plen);
+	return total;
+}
+
+static void put_hdr(uint8_t *buf, uint8_t type, uint32_t len)
+{
+	struct ltun_wire_hdr h = { .type = type, .len = htonl(len) };
+
+	memcpy(buf, &h, sizeof(h));
+}
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int send_frame(int fd, uint8_t type, const void *payload, size_t len)
+{
+	static uint8_t buf[sizeof(struct ltun_wire_hdr) + 70000];
+
+	put_hdr(buf, type, (uint32_t)len);
+	if (len)
+		memcpy(buf + sizeof(struct ltun_wire_hdr), payload, len);
+	return send_all(fd, buf, sizeof(struct ltun_wire_hdr) + len);
+}
+
+/* One TLS record of the given content type, through kTLS. */
+static int send_record(int fd, uint8_t type, const void *data, size_t len)
+{
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(sizeof(uint8_t))];
+	} ctrl;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *c;
+
+	memset(&ctrl, 0, sizeof(ctrl));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(sizeof(uint8_t));
+	*CMSG_DATA(c) = type;
+	return sendmsg(fd, &msg, 0) == (ssize_t)len ? 0 : -errno;
+}
+
+static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, (char *)buf + got, len - got, 0);
+		if (n <= 0)
+			return n ? -errno : -EPIPE;
+		got += n;
+	}
+	return 0;
+}
+
+/* Next DATA payload on far end fd, skipping keepalives: length or -errno. */
+static int read_data(int fd, uint8_t *buf, size_t max, int timeout_ms)
+{
+	struct ltun_wire_hdr h;
+	size_t len;
+
+	do {
+		if (read_exact(fd, &h, sizeof(h), timeout_ms))
+			return -ETIMEDOUT;
+	} while (h.type == LTUN_WIRE_KEEPALIVE && !h.len);
+	len = ntohl(h.len);
+	if (h.type != LTUN_WIRE_DATA || len > max)
+		return -EPROTO;
+	if (read_exact(fd, buf, len, timeout_ms))
+		return -ETIMEDOUT;
+	return (int)len;
+}
+
+/* The far end sees EOF or an error: the kernel closed the connection. */
+static int wait_closed(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	static char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && errno == EAGAIN))
+			return 0;
+	}
+}
+
+/* --- fixture ------------------------------------------------------------ */
+
+FIXTURE(hostile) {
+	struct ltun_nl nl;
+	struct ltun_nl ntf;
+	uint32_t ifindex;
+	int good[2];		/* good[1]: far end of the good peer */
+	uint32_t good_id;
+	int us;			/* UDP socket at 10.9.0.1:7777 */
+	int seq;		/* good-peer round trips so far */
+};
+
+/* Attach a kTLS pair's fds[0] for prefix/32; fds[0] stays open if keep. */
+static int attach(struct __test_metadata *_metadata, struct ltun_nl *nl,
+		  uint32_t ifindex, int fds[2], const char *prefix,
+		  int64_t timeout_ms, bool keep, uint32_t *id)
+{
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	struct ltun_aip aip = ltun_aip4(prefix, 32);
+	int ret = ktls_pair(AF_INET, fds);
+
+	if (ret)
+		return ret;
+	o.fd = fds[0];
+	o.aips = &aip;
+	o.n_aips = 1;
+	o.set_aips = true;
+	o.keepalive_ms = 0;
+	o.timeout_ms = timeout_ms;
+	ret = ltun_peer_new_opts(nl, ifindex, &o, id);
+	if (ret)
+		TH_LOG("PEER_NEW: %d extack %s", ret, nl->extack);
+	if (!keep) {
+		close(fds[0]);
+		fds[0] = -1;
+	}
+	return ret;
+}
+
+FIXTURE_SETUP(hostile)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(7777) };
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %m");
+	ASSERT_EQ(0, loopback_up());
+	ASSERT_EQ(0, run("ip link add " DEV " type ltun && "
+			 "ip addr add 10.9.0.1/24 dev " DEV " && "
+			 "ip link set " DEV " up"))
+		TH_LOG("cannot create an ltun device: module loaded?");
+	self->ifindex = if_nametoindex(DEV);
+	ASSERT_NE(0, self->ifindex);
+	ASSERT_EQ(0, ltun_nl_open(&self->nl));
+	ASSERT_EQ(0, ltun_ntf_open(&self->ntf));
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, self->good,
+			    "10.9.0.3", 0, false, &self->good_id));
+	self->us = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(self->us, 0);
+	inet_pton(AF_INET, "10.9.0.1", &sa.sin_addr);
+	ASSERT_EQ(0, bind(self->us, (struct sockaddr *)&sa, sizeof(sa)));
+	self->seq = 0;
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	ltun_nl_close(&self->nl);
+	ltun_nl_close(&self->ntf);
+	close(self->us);
+	close(self->good[1]);
+	run("ip link del " DEV " 2>/dev/null");
+}
+
+/*
+ * One round trip through the good peer: its far end sends a packet to this
+ * host, and this host one back. Return: milliseconds it took, or -1.
+ */
+static int good_roundtrip(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(hostile) *self, int timeout_ms)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(6666) };
+	uint64_t t0 = now_ms();
+	uint8_t pkt[1500];
+	char msg[32], got[64];
+	size_t len, mlen;
+	int n;
+
+	snprintf(msg, sizeof(msg), "good-%d", ++self->seq);
+	mlen = strlen(msg);
+	len = build_udp4(pkt, "10.9.0.3", "10.9.0.1", 7777, msg, mlen);
+	if (send_frame(self->good[1], LTUN_WIRE_DATA, pkt, len))
+		return -1;
+	for (;;) {
+		struct pollfd pfd = { .fd = self->us, .events = POLLIN };
+		int left = timeout_ms - (int)(now_ms() - t0);
+
+		if (left <= 0 || poll(&pfd, 1, left) != 1) {
+			TH_LOG("good peer -> host: %s not delivered", msg);
+			return -1;
+		}
+		n = recv(self->us, got, sizeof(got), 0);
+		if (n == (int)mlen && !memcmp(got, msg, mlen))
+			break;
+	}
+	inet_pton(AF_INET, "10.9.0.3", &to.sin_addr);
+	if (sendto(self->us, msg, mlen, 0, (struct sockaddr *)&to,
+		   sizeof(to)) != (ssize_t)mlen)
+		return -1;
+	for (;;) {
+		int left = timeout_ms - (int)(now_ms() - t0);
+
+		n = left > 0 ? read_data(self->good[1], pkt, sizeof(pkt), left) :
+			       -ETIMEDOUT;
+		if (n < 0) {
+			TH_LOG("host -> good peer: %s not received (%d)", msg, n);
+			return -1;
+		}
+		if ((size_t)n >= mlen && !memcmp(pkt + n - mlen, msg, mlen))
+			break;
+	}
+	return (int)(now_ms() - t0);
+}
+
+/* Every test ends with this: the other peer is unaffected. */
+#define ASSERT_GOOD_PEER_WORKS() do {					\
+	int __ms = good_roundtrip(_metadata, self, 5000);		\
+	ASSERT_LE(0, __ms) TH_LOG("the good peer stopped working");	\
+	TH_LOG("good peer round trip: %d ms", __ms);			\
+} while (0)
+
+static uint64_t peer_stat(struct ltun_nl *nl, uint32_t ifindex, uint32_t id,
+			  int stat)
+{
+	struct ltun_peer_info p;
+
+	if (ltun_peer_get(nl, ifindex, id, &p))
+		return (uint64_t)-1;
+	return p.stats.v[stat];
+}
+
+static uint64_t dev_stat(struct ltun_nl *nl, uint32_t ifindex, int stat)
+{
+	struct ltun_dev_info d;
+
+	if (ltun_dev_get(nl, ifindex, &d))
+		return (uint64_t)-1;
+	return d.stats.v[stat];
+}
+
+/* Poll up to timeout_ms for a peer counter to reach want; the last value. */
+static uint64_t peer_stat_wait(struct ltun_nl *nl, uint32_t ifindex,
+			       uint32_t id, int stat, uint64_t want,
+			       int timeout_ms)
+{
+	uint64_t t0 = now_ms(), v;
+
+	for (;;) {
+		v = peer_stat(nl, ifindex, id, stat);
+		if (v == want || now_ms() - t0 > (uint64_t)timeout_ms)
+			return v;
+		usleep(50 * 1000);
+	}
+}
+
+/* The hostile peer is removed with this reason; its far end is closed. */
+static void expect_removed(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(hostile) *self, uint32_t id, int fd,
+			   uint32_t reason, int timeout_ms)
+{
+	struct ltun_peer_info p;
+	struct ltun_del_ntf n;
+
+	ASSERT_EQ(0, ltun_ntf_wait(&self->ntf, timeout_ms, &n))
+		TH_LOG("peer %u not removed within %d ms", id, timeout_ms);
+	TH_LOG("removed: id %u reason %s", n.id, reason_name(n.reason));
+	ASSERT_EQ(id, n.id);
+	ASSERT_EQ(reason, n.reason)
+		TH_LOG("reason %s, expected %s", reason_name(n.reason),
+		       reason_name(reason));
+	ASSERT_EQ(-ENOENT, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+	EXPECT_EQ(0, wait_closed(fd, NTF_TIMEOUT_MS))
+		TH_LOG("far end of the removed peer not closed");
+}
+
+/* The hostile peer is still there; no removal was reported. */
+static void expect_alive(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(hostile) *self, uint32_t id)
+{
+	struct ltun_peer_info p;
+	struct ltun_del_ntf n;
+
+	ASSERT_EQ(-ETIMEDOUT, ltun_ntf_wait(&self->ntf, 200, &n))
+		TH_LOG("peer %u removed: reason %s", n.id, reason_name(n.reason));
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+}
+
+/* Nothing reached this host's UDP socket within ms. */
+static bool nothing_delivered(int us, int ms)
+{
+	struct pollfd pfd = { .fd = us, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 0;
+}
+
+/* --- frames that end the peer (PROTOCOL) --------------------------------- */
+
+static void protocol_case(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(hostile) *self, const void *bytes,
+			  size_t len, int rtype)
+{
+	uint64_t before = dev_stat(&self->nl, self->ifindex,
+				   LTUN_STATS_A_PROTO_ERRORS);
+	uint32_t id;
+	int h[2];
+
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    0, false, &id));
+	if (rtype < 0) {
+		ASSERT_EQ(0, send_all(h[1], bytes, len));
+	} else {
+		ASSERT_EQ(0, send_record(h[1], (uint8_t)rtype, bytes, len))
+			TH_LOG("kTLS refused record type %d: %m", rtype);
+	}
+	expect_removed(_metadata, self, id, h[1], LTUN_DEL_REASON_PROTOCOL,
+		       NTF_TIMEOUT_MS);
+	/* The device counter outlives the peer. */
+	EXPECT_EQ(before + 1, dev_stat(&self->nl, self->ifindex,
+				       LTUN_STATS_A_PROTO_ERRORS));
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+TEST_F(hostile, frame_over_max)
+{
+	uint8_t hdr[8];
+
+	put_hdr(hdr, LTUN_WIRE_DATA, LTUN_WIRE_MAX_DATA + 1);
+	protocol_case(_metadata, self, hdr, sizeof(hdr), -1);
+}
+
+TEST_F(hostile, frame_len_4g)
+{
+	uint8_t hdr[8];
+
+	put_hdr(hdr, LTUN_WIRE_KEEPALIVE, 0xffffffffU);
+	protocol_case(_metadata, self, hdr, sizeof(hdr), -1);
+}
+
+TEST_F(hostile, frame_flags_set)
+{
+	struct ltun_wire_hdr h = { .type = LTUN_WIRE_KEEPALIVE, .flags = 0x80 };
+
+	protocol_case(_metadata, self, &h, sizeof(h), -1);
+}
+
+TEST_F(hostile, frame_reserved_set)
+{
+	struct ltun_wire_hdr h = { .type = LTUN_WIRE_KEEPALIVE,
+				   .reserved = htons(1) };
+
+	protocol_case(_metadata, self, &h, sizeof(h), -1);
+}
+
+/* A fatal alert (handshake_failure, 40) after the handshake. */
+TEST_F(hostile, tls_fatal_alert)
+{
+	const uint8_t alert[2] = { 2, 40 };
+
+	protocol_case(_metadata, self, alert, sizeof(alert), TLS_ALERT);
+}
+
+/*
+ * KeyUpdate (handshake message 24, update_not_requested): the supported
+ * kernels cannot rekey kTLS, so everything after it would be encrypted
+ * with keys we do not have.
+ */
+TEST_F(hostile, tls_key_update)
+{
+	const uint8_t ku[5] = { 24, 0, 0, 1, 0 };
+
+	protocol_case(_metadata, self, ku, sizeof(ku), TLS_HANDSHAKE);
+}
+
+/* A NewSessionTicket (4) is just as unexpected after the handoff. */
+TEST_F(hostile, tls_session_ticket)
+{
+	uint8_t nst[4 + 13] = { 4, 0, 0, 13 };
+
+	protocol_case(_metadata, self, nst, sizeof(nst), TLS_HANDSHAKE);
+}
+
+/* close_notify is a clean close, not a violation. */
+TEST_F(hostile, tls_close_notify)
+{
+	const uint8_t alert[2] = { 1, 0 };
+	uint64_t before = dev_stat(&self->nl, self->ifindex,
+				   LTUN_STATS_A_PROTO_ERRORS);
+	uint32_t id;
+	int h[2];
+
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    0, false, &id));
+	ASSERT_EQ(0, send_record(h[1], TLS_ALERT, alert, sizeof(alert)));
+	expect_removed(_metadata, self, id, h[1], LTUN_DEL_REASON_PEER_CLOSED,
+		       NTF_TIMEOUT_MS);
+	EXPECT_EQ(before, dev_stat(&self->nl, self->ifindex,
+				   LTUN_STATS_A_PROTO_ERRORS));
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+/* --- packets that are dropped, the peer stays ---------------------------- */
+
+/*
+ * Send each payload as one DATA frame; none may be delivered, the counter
+ * stat of the peer (and of the device) must grow by n, and the peer must
+ * still deliver a valid packet afterwards.
+ */
+static void drop_case(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(hostile) *self, const uint8_t *const *pay,
+		      const size_t *lens, int n, int stat)
+{
+	uint64_t dev_before = dev_stat(&self->nl, self->ifindex, stat);
+	uint8_t pkt[1500];
+	char got[64];
+	uint32_t id;
+	size_t len;
+	int h[2], i;
+
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    0, false, &id));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, send_frame(h[1], LTUN_WIRE_DATA, pay[i], lens[i]));
+	EXPECT_EQ((uint64_t)n, peer_stat_wait(&self->nl, self->ifindex, id,
+					      stat, n, 3000));
+	EXPECT_EQ(dev_before + n, dev_stat(&self->nl, self->ifindex, stat));
+	EXPECT_EQ((uint64_t)n, peer_stat(&self->nl, self->ifindex, id,
+					 LTUN_STATS_A_RX_DROPS));
+	EXPECT_EQ(0, peer_stat(&self->nl, self->ifindex, id,
+			       LTUN_STATS_A_RX_PACKETS));
+	EXPECT_TRUE(nothing_delivered(self->us, 300))
+		TH_LOG("a dropped packet reached the host");
+	expect_alive(_metadata, self, id);
+
+	/* The same peer still delivers a valid packet. */
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.1", 7777, "after", 5);
+	ASSERT_EQ(0, send_frame(h[1], LTUN_WIRE_DATA, pkt, len));
+	ASSERT_EQ(0, nothing_delivered(self->us, 3000));
+	ASSERT_EQ(5, recv(self->us, got, sizeof(got), 0));
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+TEST_F(hostile, data_len_zero)
+{
+	const uint8_t *pay[1] = { (const uint8_t *)"" };
+	size_t lens[1] = { 0 };
+
+	drop_case(_metadata, self, pay, lens, 1, LTUN_STATS_A_RX_INVALID);
+}
+
+TEST_F(hostile, data_not_ip)
+{
+	static uint8_t arp[28] = { 0x00, 0x01, 0x08, 0x00, 6, 4, 0, 1 };
+	static uint8_t v5[40] = { 0x50 };
+	static uint8_t text[] = "GET / HTTP/1.0\r\n\r\n";
+	const uint8_t *pay[4] = { arp, v5, text, (const uint8_t *)"\xff" };
+	size_t lens[4] = { sizeof(arp), sizeof(v5), sizeof(text) - 1, 1 };
+
+	drop_case(_metadata, self, pay, lens, 4, LTUN_STATS_A_RX_INVALID);
+}
+
+TEST_F(hostile, truncated_headers)
+{
+	static uint8_t v4[1500], v4short[19], v4ihl[20], v4len[40];
+	static uint8_t v6short[39], v6len[60], v4opt[24];
+	const uint8_t *pay[6] = { v4short, v4ihl, v4len, v4opt, v6short, v6len };
+	size_t lens[6];
+	size_t len;
+
+	len = build_udp4(v4, "10.9.0.2", "10.9.0.1", 7777, "t", 1);
+	/* 19 bytes of a valid header */
+	memcpy(v4short, v4, sizeof(v4short));
+	/* header length field below the minimum */
+	memcpy(v4ihl, v4, sizeof(v4ihl));
+	v4ihl[0] = 0x44;
+	/* total length promises more than the frame carries */
+	memcpy(v4len, v4, len);
+	v4len[2] = 0x05;
+	v4len[3] = 0xdc;
+	/* header length (60) beyond the packet (24) */
+	memcpy(v4opt, v4, sizeof(v4opt));
+	v4opt[0] = 0x4f;
+	v4opt[2] = 0;
+	v4opt[3] = sizeof(v4opt);
+	/* IPv6: 39 bytes, and a payload length beyond the frame */
+	v6short[0] = 0x60;
+	v6len[0] = 0x60;
+	v6len[5] = 200;
+	lens[0] = sizeof(v4short);
+	lens[1] = sizeof(v4ihl);
+	lens[2] = len;
+	lens[3] = sizeof(v4opt);
+	lens[4] = sizeof(v6short);
+	lens[5] = sizeof(v6len);
+	drop_case(_metadata, self, pay, lens, 6, LTUN_STATS_A_RX_INVALID);
+}
+
+/*
+ * Bigger than the device MTU (1280 here): dropped and counted, whether it
+ * is for this host or for another peer.
+ */
+TEST_F(hostile, bigger_than_mtu)
+{
+	static uint8_t big[1400], fwd[1400], fit[1280];
+	const uint8_t *pay[2] = { big, fwd };
+	size_t lens[2];
+
+	ASSERT_EQ(0, run("ip link set " DEV " mtu 1280"));
+	lens[0] = build_udp4(big, "10.9.0.2", "10.9.0.1", 7777, "big",
+			     1400 - 28);
+	lens[1] = build_udp4(fwd, "10.9.0.2", "10.9.0.3", 7777, "fwd",
+			     1400 - 28);
+	drop_case(_metadata, self, pay, lens, 2, LTUN_STATS_A_RX_TOO_BIG);
+	/* nothing was forwarded to the good peer either */
+	EXPECT_EQ(0, peer_stat(&self->nl, self->ifindex, self->good_id,
+			       LTUN_STATS_A_TX_QUEUE_FULL));
+
+	/* exactly the MTU still passes */
+	{
+		uint32_t id;
+		int h[2];
+		char got[1400];
+
+		ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h,
+				    "10.9.0.4", 0, false, &id));
+		lens[0] = build_udp4(fit, "10.9.0.4", "10.9.0.1", 7777, "fit",
+				     1280 - 28);
+		ASSERT_EQ(0, send_frame(h[1], LTUN_WIRE_DATA, fit, lens[0]));
+		ASSERT_EQ(0, nothing_delivered(self->us, 3000));
+		ASSERT_EQ(1280 - 28, recv(self->us, got, sizeof(got), 0));
+		close(h[1]);
+	}
+}
+
+/* --- frames that never complete (TIMEOUT) -------------------------------- */
+
+/* A header promising 60000 bytes, 100 of them, then silence. */
+TEST_F(hostile, promise_then_silence)
+{
+	uint8_t buf[8 + 100];
+	uint64_t t0;
+	uint32_t id;
+	int h[2];
+
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    1500, false, &id));
+	memset(buf, 0x45, sizeof(buf));
+	put_hdr(buf, LTUN_WIRE_DATA, 60000);
+	t0 = now_ms();
+	ASSERT_EQ(0, send_all(h[1], buf, sizeof(buf)));
+	ASSERT_GOOD_PEER_WORKS();
+	expect_removed(_metadata, self, id, h[1], LTUN_DEL_REASON_TIMEOUT,
+		       NTF_TIMEOUT_MS);
+	TH_LOG("removed after %llu ms (timeout 1500 ms)",
+	       (unsigned long long)(now_ms() - t0));
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+/*
+ * The same, but trickling one byte of the promised frame every 100 ms:
+ * bytes arrive all the time, but no frame ever completes, so the peer must
+ * still go at its timeout.
+ */
+TEST_F(hostile, promise_then_trickle)
+{
+	uint64_t t0, deadline;
+	struct ltun_del_ntf n;
+	uint8_t buf[8];
+	uint32_t id;
+	int h[2], ret = -ETIMEDOUT;
+
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    1500, false, &id));
+	put_hdr(buf, LTUN_WIRE_DATA, 60000);
+	t0 = now_ms();
+	ASSERT_EQ(0, send_all(h[1], buf, sizeof(buf)));
+	deadline = t0 + 1500 + 3000;
+	while (now_ms() < deadline) {
+		if (send(h[1], "E", 1, MSG_NOSIGNAL) != 1)
+			break;	/* closed by the kernel */
+		ret = ltun_ntf_wait(&self->ntf, 100, &n);
+		if (ret != -ETIMEDOUT)
+			break;
+	}
+	ASSERT_EQ(0, ret == -ETIMEDOUT ? ltun_ntf_wait(&self->ntf, 100, &n) : ret)
+		TH_LOG("trickling peer kept its slot past its timeout");
+	TH_LOG("removed after %llu ms: reason %s",
+	       (unsigned long long)(now_ms() - t0), reason_name(n.reason));
+	ASSERT_EQ(id, n.id);
+	ASSERT_EQ(LTUN_DEL_REASON_TIMEOUT, n.reason);
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+/* --- floods of tiny frames ----------------------------------------------- */
+
+#define FLOOD_FRAMES 100000
+
+/* 100k 8-byte frames of one type: counted, the peer stays. */
+static void flood_case(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(hostile) *self, uint8_t type, int stat)
+{
+	size_t len = (size_t)FLOOD_FRAMES * 8;
+	uint8_t *buf = malloc(len);
+	uint64_t t0, v;
+	uint32_t id;
+	int h[2], i;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < FLOOD_FRAMES; i++)
+		put_hdr(buf + (size_t)i * 8, type, 0);
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    0, false, &id));
+	t0 = now_ms();
+	ASSERT_EQ(0, send_all(h[1], buf, len));
+	v = peer_stat_wait(&self->nl, self->ifindex, id, stat, FLOOD_FRAMES,
+			   30000);
+	TH_LOG("%d frames counted in %llu ms", FLOOD_FRAMES,
+	       (unsigned long long)(now_ms() - t0));
+	EXPECT_EQ(FLOOD_FRAMES, v);
+	expect_alive(_metadata, self, id);
+	free(buf);
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+TEST_F_TIMEOUT(hostile, flood_keepalives, 90)
+{
+	flood_case(_metadata, self, LTUN_WIRE_KEEPALIVE,
+		   LTUN_STATS_A_RX_KEEPALIVES);
+}
+
+TEST_F_TIMEOUT(hostile, flood_empty_data, 90)
+{
+	flood_case(_metadata, self, LTUN_WIRE_DATA, LTUN_STATS_A_RX_INVALID);
+}
+
+/*
+ * While one peer floods tiny frames as fast as it can, the good peer still
+ * gets through quickly. The flooder and this process share CPU 0, so the
+ * workers of both peers are queued on the same CPU: without the receive
+ * budget the flooder's worker would keep reading for as long as the flood
+ * lasts, and the good peer's packets would wait behind it.
+ */
+TEST_F_TIMEOUT(hostile, flood_does_not_starve, 90)
+{
+	const int flood_ms = 6000;
+	int h[2], i, ms, worst = 0, status;
+	uint8_t *buf;
+	cpu_set_t cpus;
+	uint32_t id;
+	pid_t pid;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    0, false, &id));
+	buf = malloc(65536);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < 65536 / 8; i++)
+		put_hdr(buf + i * 8, LTUN_WIRE_KEEPALIVE, 0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t end = now_ms() + flood_ms;
+
+		while (now_ms() < end)
+			if (send_all(h[1], buf, 65536))
+				_exit(1);
+		_exit(0);
+	}
+	usleep(500 * 1000);	/* let the flood build up */
+	for (i = 0; i < 8; i++) {
+		ms = good_roundtrip(_metadata, self, 5000);
+		ASSERT_LE(0, ms) TH_LOG("good peer starved by the flood");
+		if (ms > worst)
+			worst = ms;
+		usleep(300 * 1000);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	TH_LOG("worst good-peer round trip during the flood: %d ms "
+	       "(%llu keepalives received)", worst,
+	       (unsigned long long)peer_stat(&self->nl, self->ifindex, id,
+					     LTUN_STATS_A_RX_KEEPALIVES));
+	EXPECT_GT(1000, worst);
+	expect_alive(_metadata, self, id);
+	free(buf);
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+/* --- a peer that stops reading (zero TCP window) ------------------------- */
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+#define STUCK_HOST_PKTS 20000
+#define STUCK_FWD_PKTS 20000
+#define STUCK_PKT_LEN 1400
+
+/*
+ * The stuck peer's far end never reads. This host sends it 20000 packets
+ * of 1400 bytes (from a socket whose send buffer is big enough for all of
+ * them, so only the peer's queue can bound them) and another peer forwards
+ * it 20000 more (nothing charges those to any socket). Bound: the queue
+ * (1024 packets) plus the batch in flight (64) plus the socket's send
+ * buffer; all else is dropped and counted in tx_queue_full. Without the
+ * bound the 40000 packets would pin over 80 MB.
+ */
+TEST_F_TIMEOUT(hostile, zero_window, 180)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(6666) };
+	int stuck[2], fwd[2], i, eagain = 0, sz = 64 << 20, frames;
+	uint32_t mem[SK_MEMINFO_VARS], stuck_id, fwd_id;
+	long free0, free1, slab0, slab1;
+	uint64_t full, txp, t0, del_ms;
+	socklen_t mlen = sizeof(mem);
+	static uint8_t pkt[STUCK_PKT_LEN], chunk[64 * 1024];
+	struct ltun_del_ntf n;
+	int outq = -1, us;
+	uint64_t nfwd;
+	size_t len, off;
+
+	/* keep the kernel's socket open here to read its memory */
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, stuck,
+			    "10.9.0.5", 0, true, &stuck_id));
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, fwd,
+			    "10.9.0.2", 0, false, &fwd_id));
+	ASSERT_GOOD_PEER_WORKS();
+	run("sync; echo 3 > /proc/sys/vm/drop_caches");
+	free0 = meminfo_kb("MemFree");
+	slab0 = meminfo_kb("Slab");
+
+	t0 = now_ms();
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, us);
+	ASSERT_EQ(0, setsockopt(us, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)));
+	inet_pton(AF_INET, "10.9.0.5", &to.sin_addr);
+	memset(pkt, 'z', sizeof(pkt));
+	for (i = 0; i < STUCK_HOST_PKTS; i++)
+		if (sendto(us, pkt, STUCK_PKT_LEN - 28, 0,
+			   (struct sockaddr *)&to, sizeof(to)) < 0) {
+			ASSERT_EQ(EAGAIN, errno);
+			eagain++;
+		}
+
+	TH_LOG("host -> stuck peer: %d packets sent after %llu ms", STUCK_HOST_PKTS,
+	       (unsigned long long)(now_ms() - t0));
+
+	/* 46 frames of 1400 bytes per 64 KiB send */
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.5", 6666, "fwd",
+			 STUCK_PKT_LEN - 28);
+	frames = sizeof(chunk) / (len + 8);
+	for (i = 0, off = 0; i < frames; i++, off += len + 8) {
+		put_hdr(chunk + off, LTUN_WIRE_DATA, (uint32_t)len);
+		memcpy(chunk + off + 8, pkt, len);
+	}
+	nfwd = 0;
+	while (nfwd < STUCK_FWD_PKTS) {
+		ASSERT_EQ(0, send_all(fwd[1], chunk, off));
+		nfwd += frames;
+	}
+	EXPECT_EQ(nfwd, peer_stat_wait(&self->nl, self->ifindex, fwd_id,
+				       LTUN_STATS_A_FORWARDED, nfwd, 20000));
+	TH_LOG("other peer -> stuck peer: %d packets forwarded after %llu ms",
+	       (int)nfwd, (unsigned long long)(now_ms() - t0));
+	usleep(500 * 1000);
+
+	free1 = meminfo_kb("MemFree");
+	slab1 = meminfo_kb("Slab");
+	ASSERT_EQ(0, getsockopt(stuck[0], SOL_SOCKET, SO_MEMINFO, mem, &mlen));
+	ASSERT_EQ(0, ioctl(stuck[0], SIOCOUTQ, &outq));
+	full = peer_stat(&self->nl, self->ifindex, stuck_id,
+			 LTUN_STATS_A_TX_QUEUE_FULL);
+	txp = peer_stat(&self->nl, self->ifindex, stuck_id,
+			LTUN_STATS_A_TX_PACKETS);
+	TH_LOG("host sent %d (%d EAGAIN), peer forwarded %d: stuck peer sent %llu, "
+	       "queue full %llu", STUCK_HOST_PKTS, eagain, (int)nfwd,
+	       (unsigned long long)txp, (unsigned long long)full);
+	TH_LOG("socket: wmem_queued %u sndbuf %u outq %d; MemFree %+ld kB, "
+	       "Slab %+ld kB", mem[SK_MEMINFO_WMEM_QUEUED],
+	       mem[SK_MEMINFO_SNDBUF], outq, free1 - free0, slab1 - slab0);
+
+	/* every packet is sent, queued (at most 1024 + 64) or counted */
+	{
+		uint64_t in = STUCK_HOST_PKTS - eagain + nfwd;
+
+		EXPECT_LE(in - 1024 - 64, txp + full);
+		EXPECT_GE(in, txp + full);
+		EXPECT_LT(in / 2, full) TH_LOG("the excess was not dropped");
+	}
+	/* what reached the socket is bounded by its send buffer */
+	EXPECT_GE(mem[SK_MEMINFO_SNDBUF] + 64 * 1024, mem[SK_MEMINFO_WMEM_QUEUED]);
+	EXPECT_GE(mem[SK_MEMINFO_SNDBUF] + 64 * 1024, (uint32_t)outq);
+	/* ~2.3 kB per queued packet, the socket buffers of both ends: 32 MB
+	 * is generous; the 40000 packets unbounded would take 80 MB or more.
+	 */
+	EXPECT_GT(32 * 1024, free0 - free1);
+
+	/* the other peers do not notice */
+	ASSERT_GOOD_PEER_WORKS();
+	len = build_udp4(pkt, "10.9.0.2", "10.9.0.3", 6666, "fwd-good", 8);
+	ASSERT_EQ(0, send_frame(fwd[1], LTUN_WIRE_DATA, pkt, len));
+	ASSERT_EQ((int)len, read_data(self->good[1], chunk, sizeof(chunk), 3000))
+		TH_LOG("forwarding to the good peer stalled");
+
+	/* deleting the stuck peer does not wedge */
+	t0 = now_ms();
+	ASSERT_EQ(0, ltun_peer_del(&self->nl, self->ifindex, stuck_id));
+	del_ms = now_ms() - t0;
+	TH_LOG("PEER_DEL of the stuck peer took %llu ms",
+	       (unsigned long long)del_ms);
+	EXPECT_GT(2000, del_ms);
+	do {
+		ASSERT_EQ(0, ltun_ntf_wait(&self->ntf, NTF_TIMEOUT_MS, &n));
+	} while (n.id != stuck_id);
+	EXPECT_EQ(LTUN_DEL_REASON_ADMIN, n.reason);
+	t0 = now_ms();
+	close(stuck[0]);
+	TH_LOG("closing the last reference took %llu ms",
+	       (unsigned long long)(now_ms() - t0));
+	usleep(300 * 1000);
+	TH_LOG("after removal: MemFree %+ld kB", meminfo_kb("MemFree") - free0);
+	close(stuck[1]);
+	close(fwd[1]);
+	close(us);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+TEST_HARNESS_MAIN
