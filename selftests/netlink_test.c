@@ -52,7 +52,7 @@ static const char *reason_name(uint32_t r)
 {
 	static const char *const names[] = {
 		"UNSPEC", "PEER_CLOSED", "ERROR", "TIMEOUT", "ADMIN",
-		"DEVICE_GONE", "EXPIRED",
+		"DEVICE_GONE", "EXPIRED", "PROTOCOL",
 	};
 
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
@@ -775,7 +775,10 @@ TEST_F(dev, undecryptable_stream)
 	close(fds[1]);
 }
 
-/* A frame header announcing more than LTUN_WIRE_MAX_DATA is malformed. */
+/*
+ * A frame header announcing more than LTUN_WIRE_MAX_DATA is malformed: a
+ * protocol violation (hostile_test covers the other ones).
+ */
 TEST_F(dev, malformed_frame)
 {
 	struct ltun_wire_hdr h = { .type = LTUN_WIRE_DATA,
@@ -787,7 +790,7 @@ TEST_F(dev, malformed_frame)
 			    &id));
 	ASSERT_EQ((ssize_t)sizeof(h), send(fds[1], &h, sizeof(h), 0));
 	expect_ntf(_metadata, &self->ntf, self->ifindex, id,
-		   LTUN_DEL_REASON_ERROR, LTUN_DEL_REASON_ERROR);
+		   LTUN_DEL_REASON_PROTOCOL, LTUN_DEL_REASON_PROTOCOL);
 	close(fds[1]);
 }
 
