@@ -34,6 +34,7 @@
 struct tls_creds {
 	gnutls_certificate_credentials_t cred;
 	bool have_ca;
+	unsigned int timeout_ms;
 };
 
 struct tls_creds *tls_creds_load(const char *cert, const char *key, const char *ca,
@@ -46,6 +47,7 @@ struct tls_creds *tls_creds_load(const char *cert, const char *key, const char *
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS;
 	ret = gnutls_certificate_allocate_credentials(&c->cred);
 	if (ret < 0) {
 		snprintf(err, errlen, "gnutls: %s", gnutls_strerror(ret));
@@ -81,6 +83,55 @@ fail:
 	return NULL;
 }
 
+int tls_creds_set_crl(struct tls_creds *c, const char *crl, char *err, size_t errlen)
+{
+	gnutls_x509_trust_list_t tl;
+	int ret;
+
+	if (!c->have_ca) {
+		snprintf(err, errlen, "crl %s: a CRL needs a ca", crl);
+		return -1;
+	}
+	/*
+	 * Through the trust list rather than
+	 * gnutls_certificate_set_x509_crl_file(): that one takes any CRL
+	 * unchecked, and a CRL from another issuer would silently revoke
+	 * nothing. Here each must verify against the CAs loaded already.
+	 */
+	gnutls_certificate_get_trust_list(c->cred, &tl);
+	for (int fmt = GNUTLS_X509_FMT_PEM;; fmt = GNUTLS_X509_FMT_DER) {
+		ret = gnutls_x509_trust_list_add_trust_file(tl, NULL, crl,
+							    (gnutls_x509_crt_fmt_t)fmt,
+							    GNUTLS_TL_VERIFY_CRL |
+							    GNUTLS_TL_FAIL_ON_INVALID_CRL, 0);
+		/* DER only if the file has no PEM CRL at all */
+		if (fmt == GNUTLS_X509_FMT_DER || (ret != 0 && ret != GNUTLS_E_BASE64_DECODING_ERROR &&
+						   ret != GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR))
+			break;
+	}
+	/* the check includes the CRL's dates: not past its next update */
+	if (ret == GNUTLS_E_CRL_VERIFICATION_ERROR) {
+		snprintf(err, errlen, "crl %s: does not verify: not issued by a CA in the ca "
+			 "file, or past its next update", crl);
+		return -1;
+	}
+	if (ret == 0 || ret == GNUTLS_E_ASN1_TAG_ERROR || ret == GNUTLS_E_ASN1_DER_ERROR ||
+	    ret == GNUTLS_E_BASE64_DECODING_ERROR) {
+		snprintf(err, errlen, "loading crl %s: no CRL in file (PEM or DER)", crl);
+		return -1;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "loading crl %s: %s", crl, gnutls_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+void tls_creds_set_timeout(struct tls_creds *c, unsigned int ms)
+{
+	c->timeout_ms = ms;
+}
+
 void tls_creds_free(struct tls_creds *c)
 {
 	if (!c)
@@ -96,22 +147,87 @@ const char *tls_alert_name(unsigned int desc)
 	return n ? n : "unknown alert";
 }
 
+/*
+ * Short names for what a verification found wrong, most telling first:
+ * these are what log lines and tests match on; GnuTLS's own wording
+ * follows in parentheses.
+ */
+static const struct {
+	unsigned int bit;
+	const char *why;
+} verify_why[] = {
+	{ GNUTLS_CERT_REVOKED, "certificate revoked" },
+	{ GNUTLS_CERT_EXPIRED, "certificate expired" },
+	{ GNUTLS_CERT_NOT_ACTIVATED, "certificate not yet valid" },
+	{ GNUTLS_CERT_SIGNER_NOT_FOUND, "unknown CA" },
+	{ GNUTLS_CERT_SIGNER_NOT_CA, "issuer is not a CA" },
+	{ GNUTLS_CERT_SIGNATURE_FAILURE, "bad signature" },
+	{ GNUTLS_CERT_INSECURE_ALGORITHM, "insecure algorithm" },
+	{ GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE, "issuer constraints violated" },
+	{ GNUTLS_CERT_PURPOSE_MISMATCH, "wrong key purpose" },
+	{ GNUTLS_CERT_UNEXPECTED_OWNER, "name does not match" },
+	{ GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "CRL out of date" },
+	{ GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE, "CRL issued in the future" },
+	{ GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, "unknown critical extension" },
+};
+
+static void verify_error(gnutls_session_t s, bool server, char *err, size_t errlen)
+{
+	unsigned int status = gnutls_session_get_verify_cert_status(s);
+	gnutls_datum_t out = { 0 };
+	char why[256] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(verify_why) / sizeof(verify_why[0]); i++) {
+		if (!(status & verify_why[i].bit) || off >= sizeof(why))
+			continue;
+		off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", off ? ", " : "",
+					verify_why[i].why);
+	}
+	if (!why[0])
+		snprintf(why, sizeof(why), "not trusted");
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
+		size_t l = strlen((const char *)out.data);
+
+		while (l && out.data[l - 1] == ' ')
+			out.data[--l] = '\0';
+	}
+	snprintf(err, errlen, "%s certificate verification failed: %s%s%s%s",
+		 server ? "client" : "server", why, out.data ? " (" : "",
+		 out.data ? (const char *)out.data : "", out.data ? ")" : "");
+	gnutls_free(out.data);
+}
+
 /* Explain a failed handshake, with the verification detail if any. */
-static void handshake_error(gnutls_session_t s, int ret, char *err, size_t errlen)
+static void handshake_error(gnutls_session_t s, int ret, bool server, char *err, size_t errlen)
 {
 	if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-		unsigned int status = gnutls_session_get_verify_cert_status(s);
-		gnutls_datum_t out = { 0 };
+		verify_error(s, server, err, errlen);
+		return;
+	}
+	if (ret == GNUTLS_E_CERTIFICATE_REQUIRED && server) {
+		snprintf(err, errlen, "TLS handshake failed: Certificate is required: "
+			 "no client certificate (or none from a CA this server trusts)");
+		return;
+	}
+	/*
+	 * A TLS 1.2 ClientHello reaches a TLS 1.3-only server as "no cipher
+	 * suites" (none of its suites is for 1.2); the version GnuTLS was
+	 * about to use is the client's highest.
+	 */
+	if (ret == GNUTLS_E_UNSUPPORTED_VERSION_PACKET || ret == GNUTLS_E_NO_CIPHER_SUITES) {
+		gnutls_protocol_t v = gnutls_protocol_get_version(s);
+		const char *side = server ? "client" : "server";
 
-		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
-								 &out, 0) == 0) {
-			size_t l = strlen((const char *)out.data);
-
-			while (l && out.data[l - 1] == ' ')
-				out.data[--l] = '\0';
-			snprintf(err, errlen, "certificate verification failed: %s",
-				 (const char *)out.data);
-			gnutls_free(out.data);
+		if (v >= GNUTLS_SSL3 && v < GNUTLS_TLS1_3) {
+			snprintf(err, errlen, "TLS handshake failed: TLS version not supported: "
+				 "the %s offers %s at most, TLS 1.3 is required", side,
+				 gnutls_protocol_get_name(v));
+			return;
+		}
+		if (ret == GNUTLS_E_UNSUPPORTED_VERSION_PACKET) {
+			snprintf(err, errlen, "TLS handshake failed: TLS version not supported: "
+				 "the %s does not offer TLS 1.3", side);
 			return;
 		}
 	}
@@ -312,13 +428,13 @@ int tls_handshake_ktls_id(int fd, struct tls_creds *c, bool server,
 		gnutls_session_set_verify_cert(s, verify_name, 0);
 	}
 	gnutls_transport_set_int(s, fd);
-	gnutls_handshake_set_timeout(s, TLS_HANDSHAKE_TIMEOUT_MS);
+	gnutls_handshake_set_timeout(s, c->timeout_ms);
 
 	do {
 		ret = gnutls_handshake(s);
 	} while (ret == GNUTLS_E_INTERRUPTED);
 	if (ret < 0) {
-		handshake_error(s, ret, err, errlen);
+		handshake_error(s, ret, server, err, errlen);
 		/* Tell the other side why (bad certificate etc.), best effort. */
 		if (ret != GNUTLS_E_FATAL_ALERT_RECEIVED && ret != GNUTLS_E_PREMATURE_TERMINATION)
 			gnutls_alert_send_appropriate(s, ret);

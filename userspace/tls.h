@@ -21,12 +21,26 @@ struct tls_creds *tls_creds_load(const char *cert, const char *key, const char *
 void tls_creds_free(struct tls_creds *c);
 
 /*
+ * Add the certificate revocation list(s) in PEM (or DER) file crl to the
+ * trust anchors of c (which must have a ca). Each must be signed by a
+ * trusted CA. Returns 0, or -1 with a reason in err.
+ */
+int tls_creds_set_crl(struct tls_creds *c, const char *crl, char *err, size_t errlen);
+
+/* Whole-handshake time limit (default TLS_HANDSHAKE_TIMEOUT_MS). */
+void tls_creds_set_timeout(struct tls_creds *c, unsigned int ms);
+
+/*
  * Run the TLS 1.3 handshake on the connected blocking socket fd and
  * switch it to kTLS for both directions. server selects the role;
  * verify_name (client only) is the name or IP the server certificate must
  * match. On success returns 0 and, if cipher is non-NULL, the cipher name;
  * GnuTLS state is gone and fd is a plain kTLS socket. On failure returns
- * -1 with a one-line reason in err.
+ * -1 with a one-line reason in err; a certificate the other side sent
+ * that does not verify gives "client|server certificate verification
+ * failed: WHY (GnuTLS's detail)", WHY naming each problem found:
+ * "unknown CA", "certificate expired", "certificate not yet valid",
+ * "certificate revoked", "name does not match", ...
  */
 int tls_handshake_ktls(int fd, struct tls_creds *c, bool server,
 		       const char *verify_name, char *cipher, size_t cipherlen,
