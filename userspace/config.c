@@ -23,6 +23,7 @@
 #include "cidr.h"
 #include "client.h"
 #include "config.h"
+#include "server.h"
 #include "util.h"
 
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -72,6 +73,13 @@ static const struct key keys[] = {
 	  LTUN_KEEPALIVE_MIN_MS, LTUN_KEEPALIVE_MAX_MS },
 	{ S_SERVER, "MaxPeers", K_U32, false, W_CMD, "max-peers", 1, 65535 },
 	{ S_SERVER, "Isolate", K_ONOFF, false, W_CMD, "isolate", 0, 0 },
+	{ S_SERVER, "CRL", K_STR, false, W_CMD, "crl", 0, 0 },
+	{ S_SERVER, "HandshakeTimeout", K_U32, false, W_CMD, "handshake-timeout",
+	  1, SRV_HANDSHAKE_TIMEOUT_MAX_S },
+	{ S_SERVER, "MaxHandshakes", K_U32, false, W_CMD, "max-handshakes",
+	  1, SRV_MAX_HANDSHAKES_MAX },
+	{ S_SERVER, "MaxHandshakesPerSource", K_U32, false, W_CMD, "max-handshakes-per-source",
+	  0, SRV_MAX_HANDSHAKES_MAX },
 
 	{ S_CLIENT, "Server", K_HOSTPORT, false, W_CMD, "server", 0, 0 },
 	{ S_CLIENT, "CA", K_STR, false, W_CMD, "ca", 0, 0 },

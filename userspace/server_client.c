@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,25 +32,43 @@
 #include "server.h"
 
 /*
- * Hard cap on each phase of a child's life: handshake + HELLO, then the
- * decision (which may wait for the lock and run the auth hook). The
- * client-facing waits are bounded separately at 10 s each; this backstop
- * also covers local work that can be slow the first time, like the
- * kernel loading crypto modules during the kTLS setsockopt.
+ * A child's life has two phases, each with a hard deadline (SIGALRM ends
+ * the child, which closes the connection): from accept to a parsed HELLO
+ * (TLS handshake, kTLS setup, HELLO) handshake-timeout seconds, the
+ * client's whole budget however it trickles its bytes; then the decision,
+ * which waits for the admission lock and may run the auth hook, at most
+ * CHILD_DEADLINE_S. GnuTLS and the socket timeouts bound each wait inside
+ * the first phase by the same limit, so the alarm is the backstop.
  */
 #define CHILD_DEADLINE_S 30
 #define MAX_REPLACE 16
 
 static char alarm_msg[400];
+static volatile sig_atomic_t alarm_in_handshake;
 
 static void on_alarm(int sig)
 {
 	ssize_t r;
 
 	(void)sig;
-	r = write(STDOUT_FILENO, alarm_msg, strlen(alarm_msg));
+	if (!alarm_in_handshake || srv_log_ok())
+		r = write(STDOUT_FILENO, alarm_msg, strlen(alarm_msg));
 	(void)r;
 	_exit(1);
+}
+
+/* A line about a connection not past its handshake: rate-limited. */
+static void hs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void hs_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!srv_log_ok())
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 static void set_timeouts(int fd, int seconds)
@@ -482,25 +501,27 @@ void srv_handle_client(struct srv *s, int fd, const char *client)
 
 	snprintf(who, sizeof(who), "%s", client);
 	snprintf(alarm_msg, sizeof(alarm_msg),
-		 "client %s: handshake failed: not done within %d s\n", client, CHILD_DEADLINE_S);
+		 "client %s: handshake failed: timed out: TLS handshake and HELLO not done "
+		 "within %u s (handshake-timeout)\n", client, s->o.handshake_timeout_s);
+	alarm_in_handshake = 1;
 	signal(SIGALRM, on_alarm);
-	alarm(CHILD_DEADLINE_S);
-	set_timeouts(fd, TLS_HANDSHAKE_TIMEOUT_MS / 1000);
+	alarm(s->o.handshake_timeout_s);
+	set_timeouts(fd, (int)s->o.handshake_timeout_s);
 
 	if (tls_handshake_ktls_id(fd, s->creds, true, NULL, cipher, sizeof(cipher),
 				  identity, sizeof(identity), err, sizeof(err)) < 0) {
-		printf("client %s: handshake failed: %s\n", client, err);
+		hs_log("client %s: handshake failed: %s\n", client, err);
 		goto out;
 	}
 	if (identity[0])
 		snprintf(who, sizeof(who), "%s (%s)", client, identity);
 	c.name = identity[0] ? identity : client;
 	if (frame_recv(fd, &type, payload, &len, err, sizeof(err)) < 0) {
-		printf("client %s: handshake failed: waiting for HELLO: %s\n", who, err);
+		hs_log("client %s: handshake failed: waiting for HELLO: %s\n", who, err);
 		goto out;
 	}
 	if (type != LTUN_WIRE_HELLO) {
-		printf("client %s: handshake failed: expected HELLO, got frame type %u\n",
+		hs_log("client %s: handshake failed: expected HELLO, got frame type %u\n",
 		       who, type);
 		goto out;
 	}
@@ -519,6 +540,8 @@ void srv_handle_client(struct srv *s, int fd, const char *client)
 		goto out;
 	}
 	/* A fresh deadline for the decision: lock wait plus auth hook. */
+	alarm(0);
+	alarm_in_handshake = 0;
 	snprintf(alarm_msg, sizeof(alarm_msg),
 		 "client %s: error: no decision within %d s\n", who, CHILD_DEADLINE_S);
 	alarm(CHILD_DEADLINE_S);
