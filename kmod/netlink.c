@@ -373,8 +373,10 @@ static int ltun_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 id;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, LTUN_A_PEER))
+	if (GENL_REQ_ATTR_CHECK(info, LTUN_A_PEER)) {
+		NL_SET_ERR_MSG_MOD(extack, "missing peer (LTUN_A_PEER)");
 		return -EINVAL;
+	}
 	err = nla_parse_nested(tb, LTUN_PEER_A_MAX, info->attrs[LTUN_A_PEER],
 			       ltun_peer_policy, extack);
 	if (err)
@@ -448,8 +450,10 @@ static int ltun_nl_peer_id(struct genl_info *info, struct nlattr **tb, u32 *id)
 {
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, LTUN_A_PEER))
+	if (GENL_REQ_ATTR_CHECK(info, LTUN_A_PEER)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing peer (LTUN_A_PEER)");
 		return -EINVAL;
+	}
 	err = nla_parse_nested(tb, LTUN_PEER_A_MAX, info->attrs[LTUN_A_PEER],
 			       ltun_peer_policy, info->extack);
 	if (err)
@@ -550,6 +554,39 @@ static int ltun_nl_put_conn(struct sk_buff *skb, struct ltun_peer *peer)
 }
 
 /*
+ * Room for ltun_nl_fill_peer()'s attributes: an upper bound, so that a peer
+ * with the most allowed prefixes (about 40 KiB of them) is reported in
+ * full rather than refused with EMSGSIZE.
+ * Context: holds the peer's &ltun_dev.lock.
+ */
+static size_t ltun_nl_peer_size(struct ltun_peer *peer)
+{
+	const size_t aip = nla_total_size(0) + nla_total_size(sizeof(u16)) +
+			   nla_total_size(sizeof(struct in6_addr)) +
+			   nla_total_size(sizeof(u8));
+	struct ltun_aip_entry *e;
+	size_t n = 0;
+
+	lockdep_assert_held(&peer->ltun->lock);
+
+	list_for_each_entry(e, &peer->aips, peer_node)
+		n++;
+	return nla_total_size(sizeof(u32)) +		/* LTUN_A_IFINDEX */
+	       nla_total_size(IFNAMSIZ) +		/* LTUN_A_IFNAME */
+	       nla_total_size(0) +			/* LTUN_A_PEER */
+	       /* ID, FLAGS, KEEPALIVE_MS, TIMEOUT_MS, CHANGES, RENEWALS */
+	       6 * nla_total_size(sizeof(u32)) +
+	       2 * nla_total_size(sizeof(struct sockaddr_in6)) +
+	       /* UPTIME_MS, RECORDS, CONN_MS */
+	       3 * nla_total_size_64bit(sizeof(u64)) +
+	       2 * nla_total_size(sizeof(u16)) +	/* TLS_CIPHER, TLS_VERSION */
+	       nla_total_size(LTUN_PEER_NAME_MAX) +
+	       nla_total_size(0) + n * aip +		/* ALLOWED_IPS */
+	       nla_total_size(0) +			/* STATS */
+	       LTUN_STATS_A_MAX * nla_total_size_64bit(sizeof(u64));
+}
+
+/*
  * A peer's attributes in a message of type @cmd (a PEER_GET reply or a
  * notification; @changes is put when not 0).
  * Context: holds the peer's &ltun_dev.lock, so the peer stays linked.
@@ -625,20 +662,18 @@ static int ltun_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(dev);
 	ltun = netdev_priv(dev);
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg) {
-		dev_put(dev);
-		return -ENOMEM;
-	}
-
+	/* Sized under the lock, which keeps the prefix list as it is. */
 	mutex_lock(&ltun->lock);
 	peer = xa_load(&ltun->peers, id);
 	if (!peer) {
 		NL_SET_ERR_MSG_MOD(info->extack, "no such peer");
 		err = -ENOENT;
+		msg = NULL;
 	} else {
-		err = ltun_nl_fill_peer(msg, peer, info->snd_portid,
-					info->snd_seq, 0, LTUN_CMD_PEER_GET, 0);
+		msg = genlmsg_new(ltun_nl_peer_size(peer), GFP_KERNEL);
+		err = msg ? ltun_nl_fill_peer(msg, peer, info->snd_portid,
+					      info->snd_seq, 0,
+					      LTUN_CMD_PEER_GET, 0) : -ENOMEM;
 	}
 	mutex_unlock(&ltun->lock);
 	dev_put(dev);
@@ -648,6 +683,39 @@ static int ltun_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	}
 	return genlmsg_reply(msg, info);
+}
+
+/*
+ * Dump messages are allocated before the dump callback runs: make them big
+ * enough for the largest peer of the device. One that grows past that
+ * during the dump makes it end with EMSGSIZE rather than loop.
+ */
+static int ltun_nl_peer_get_start(struct netlink_callback *cb)
+{
+	struct net_device *dev;
+	struct ltun_peer *peer;
+	struct ltun_dev *ltun;
+	unsigned long id;
+	size_t size, most = 0;
+
+	/* A bad request is reported by the dump callback. */
+	dev = ltun_nl_dev(sock_net(cb->skb->sk), ltun_compat_dump_attrs(cb),
+			  NULL);
+	if (IS_ERR(dev))
+		return 0;
+	ltun = netdev_priv(dev);
+
+	mutex_lock(&ltun->lock);
+	xa_for_each(&ltun->peers, id, peer) {
+		size = ltun_nl_peer_size(peer);
+		if (size > most)
+			most = size;
+	}
+	mutex_unlock(&ltun->lock);
+	dev_put(dev);
+
+	cb->min_dump_alloc = nlmsg_total_size(genlmsg_total_size(most));
+	return 0;
 }
 
 /* cb->args[0]: id of the next peer to report. */
@@ -696,19 +764,19 @@ static int ltun_nl_peer_get_dumpit(struct sk_buff *skb,
 void ltun_nl_notify_peer(struct ltun_dev *ltun, u32 id, u8 cmd, u32 changes)
 {
 	struct net *net = dev_net(ltun->dev);
+	struct sk_buff *msg = NULL;
 	struct ltun_peer *peer;
-	struct sk_buff *msg;
 	int err = -ENOENT;
 
 	if (!genl_has_listeners(&ltun_genl_family, net, 0))
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
 	mutex_lock(&ltun->lock);
 	peer = xa_load(&ltun->peers, id);
-	if (peer)
-		err = ltun_nl_fill_peer(msg, peer, 0, 0, 0, cmd, changes);
+	if (peer) {
+		msg = genlmsg_new(ltun_nl_peer_size(peer), GFP_KERNEL);
+		err = msg ? ltun_nl_fill_peer(msg, peer, 0, 0, 0, cmd,
+					      changes) : -ENOMEM;
+	}
 	mutex_unlock(&ltun->lock);
 	if (err) {
 		nlmsg_free(msg);
@@ -829,6 +897,7 @@ static const struct genl_ops ltun_genl_ops[] = {
 	{
 		.cmd	= LTUN_CMD_PEER_GET,
 		.doit	= ltun_nl_peer_get_doit,
+		.start	= ltun_nl_peer_get_start,
 		.dumpit	= ltun_nl_peer_get_dumpit,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
