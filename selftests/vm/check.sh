@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh [--kernel IMAGE] [--modules DIR] [--memory SIZE] [--only TEST] KVER...
+# check.sh [--kernel IMAGE] [--modules DIR] [--memory SIZE] [--append ARGS]
+#          [--only TEST] KVER...
 #
 # Run the selftests (selftests/tests.list) in one VM per kernel and print a
 # single TAP stream numbered across all kernels, then the plan and the line
@@ -14,8 +15,8 @@
 # Env: LTUN_VM_TIMEOUT (whole VM, default 1500 s), LTUN_TEST_TIMEOUT (per
 # test unless tests.list says timeout=S, default 300 s), LTUN_TIMEOUT_SCALE
 # (multiplies every per-test timeout, passed to guest-run.sh).
-# --kernel/--modules/--memory go to run-vm.sh (one KVER only: the release of
-# IMAGE; check-debug.sh uses them), --only to guest-run.sh.
+# --kernel/--modules/--memory/--append go to run-vm.sh (one KVER only: the
+# release of IMAGE; check-debug.sh uses them), --only to guest-run.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,14 +24,14 @@ src=$(cd "$here/../.." && pwd)
 vmdir=$src/build/vm
 
 usage() {
-	echo "usage: $0 [--kernel IMAGE] [--modules DIR] [--memory SIZE] [--only TEST] KVER..." >&2
+	echo "usage: $0 [--kernel IMAGE] [--modules DIR] [--memory SIZE] [--append ARGS] [--only TEST] KVER..." >&2
 	exit 2
 }
 vmargs=()
 gargs=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--kernel | --modules | --memory)
+	--kernel | --modules | --memory | --append)
 		[ $# -ge 2 ] || usage; vmargs+=("$1" "$2"); shift 2 ;;
 	--only) [ $# -ge 2 ] || usage; gargs+=(--only "$2"); shift 2 ;;
 	-*) usage ;;
