@@ -345,3 +345,70 @@ dmesg_clean() {
 	printf '%s\n' "$new" | sed 's/^/#   dmesg: /' | head -n 40
 	return 1
 }
+
+# ---- certificates with any validity, revocation -------------------------
+# An "openssl ca" database for the CA of gen_certs (call that first), so
+# that certificates can be given any validity period and be revoked into
+# a CRL: $CERTS/ca.cnf and $CERTS/ca-db/.
+ca_db_init() {
+	local db=$CERTS/ca-db
+	mkdir -p "$db/new" && : >"$db/index.txt" && echo 1000 >"$db/serial" &&
+		echo 1000 >"$db/crlnumber" || return 1
+	cat >"$CERTS/ca.cnf" <<-EOF
+	[ca]
+	default_ca = testca
+	[testca]
+	database = $db/index.txt
+	new_certs_dir = $db/new
+	serial = $db/serial
+	crlnumber = $db/crlnumber
+	certificate = $CERTS/ca.pem
+	private_key = $CERTS/ca.key
+	default_md = sha256
+	default_crl_days = 30
+	policy = anyname
+	unique_subject = no
+	[anyname]
+	commonName = supplied
+	EOF
+}
+
+# utc_date OFFSET: a date for openssl ca -startdate/-enddate, OFFSET as
+# date -d takes it ("-3 days", "+1 day", "now").
+utc_date() {
+	date -u -d "$1" +%Y%m%d%H%M%SZ
+}
+
+# gen_cert_dated NAME EXT START END: $CERTS/NAME.{pem,key}, CN ltun-NAME,
+# signed by the CA of gen_certs with the ext.cnf extensions EXT (cli or
+# srv), valid from START to END (utc_date offsets).
+gen_cert_dated() {
+	local name=$1 ext=$2 start end
+	start=$(utc_date "$3") && end=$(utc_date "$4") || return 1
+	[ -f "$CERTS/ca.cnf" ] || ca_db_init || return 1
+	(
+		set -e
+		cd "$CERTS"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -keyout "$name.key" -out "$name.csr" -subj "/CN=ltun-$name" \
+			-config ext.cnf
+		openssl ca -batch -notext -config ca.cnf -in "$name.csr" -out "$name.pem" \
+			-startdate "$start" -enddate "$end" -extfile ext.cnf -extensions "$ext"
+	) >>"$LTUN_TMP/openssl-ca.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-ca.log"; return 1; }
+}
+
+# gen_crl [NAME...]: revoke $CERTS/NAME.pem (certificates made by
+# gen_cert_dated), then write the CA's current CRL to $CERTS/crl.pem.
+gen_crl() {
+	local name
+	[ -f "$CERTS/ca.cnf" ] || ca_db_init || return 1
+	(
+		set -e
+		cd "$CERTS"
+		for name in "$@"; do
+			openssl ca -batch -config ca.cnf -revoke "$name.pem"
+		done
+		openssl ca -batch -config ca.cnf -gencrl -out crl.pem.new
+		mv crl.pem.new crl.pem
+	) >>"$LTUN_TMP/openssl-ca.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-ca.log"; return 1; }
+}
