@@ -66,6 +66,16 @@ static const char *reason_name(uint32_t r)
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
+/*
+ * On the debug kernel (KASAN, lockdep...: LTUN_DEBUG_KERNEL set by the VM
+ * runner) everything is several times slower, and KASAN's quarantine keeps
+ * freed memory from MemFree for a while.
+ */
+static bool debug_kernel(void)
+{
+	return getenv("LTUN_DEBUG_KERNEL") != NULL;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -779,11 +789,14 @@ TEST_F_TIMEOUT(hostile, flood_empty_data, 90)
  * gets through quickly. The flooder and this process share CPU 0, so the
  * workers of both peers are queued on the same CPU: without the receive
  * budget the flooder's worker would keep reading for as long as the flood
- * lasts, and the good peer's packets would wait behind it.
+ * lasts, and the good peer's packets would wait behind it (for the whole
+ * flood on 6.1; 6.12 notices a CPU-hogging work item after a while and
+ * starts another worker: ~1.5 s). Bound: 1 s (4 s on the debug kernel);
+ * measured with the budget: 150-420 ms under TCG.
  */
 TEST_F_TIMEOUT(hostile, flood_does_not_starve, 90)
 {
-	const int flood_ms = 6000;
+	const int flood_ms = 6000, bound_ms = debug_kernel() ? 4000 : 1000;
 	int h[2], i, ms, worst = 0, status;
 	uint8_t *buf;
 	cpu_set_t cpus;
@@ -811,7 +824,7 @@ TEST_F_TIMEOUT(hostile, flood_does_not_starve, 90)
 	}
 	usleep(500 * 1000);	/* let the flood build up */
 	for (i = 0; i < 8; i++) {
-		ms = good_roundtrip(_metadata, self, 5000);
+		ms = good_roundtrip(_metadata, self, flood_ms);
 		ASSERT_LE(0, ms) TH_LOG("good peer starved by the flood");
 		if (ms > worst)
 			worst = ms;
@@ -823,7 +836,7 @@ TEST_F_TIMEOUT(hostile, flood_does_not_starve, 90)
 	       "(%llu keepalives received)", worst,
 	       (unsigned long long)peer_stat(&self->nl, self->ifindex, id,
 					     LTUN_STATS_A_RX_KEEPALIVES));
-	EXPECT_GT(1000, worst);
+	EXPECT_GT(bound_ms, worst);
 	expect_alive(_metadata, self, id);
 	free(buf);
 	close(h[1]);
@@ -861,7 +874,8 @@ static long meminfo_kb(const char *key)
  * it 20000 more (nothing charges those to any socket). Bound: the queue
  * (1024 packets) plus the batch in flight (64) plus the socket's send
  * buffer; all else is dropped and counted in tx_queue_full. Without the
- * bound the 40000 packets would pin over 80 MB.
+ * bound the 40000 packets would pin over 70 MB (MemFree, not checked on
+ * the debug kernel, where KASAN's quarantine holds freed memory back).
  */
 TEST_F_TIMEOUT(hostile, zero_window, 180)
 {
@@ -952,7 +966,8 @@ TEST_F_TIMEOUT(hostile, zero_window, 180)
 	/* ~2.3 kB per queued packet, the socket buffers of both ends: 32 MB
 	 * is generous; the 40000 packets unbounded would take 80 MB or more.
 	 */
-	EXPECT_GT(32 * 1024, free0 - free1);
+	if (!debug_kernel())
+		EXPECT_GT(32 * 1024, free0 - free1);
 
 	/* the other peers do not notice */
 	ASSERT_GOOD_PEER_WORKS();
