@@ -32,6 +32,12 @@ case $seconds in
 esac
 
 mkdir -p "$out/logs" "$out/work" "$out/artifacts"
+# Scratch files of the file targets (common.c: fuzz_file), on tmpfs when
+# there is one; removed even when a target dies without cleaning up.
+scratch_base=/dev/shm
+[ -d "$scratch_base" ] && [ -w "$scratch_base" ] || scratch_base=${TMPDIR:-/tmp}
+scratch=$(mktemp -d "$scratch_base/ltun-fuzz-run.XXXXXX") || exit 2
+trap 'rm -rf "$scratch"' EXIT
 results_txt=$out/results.txt
 results_json=$out/results.json
 rows=()
@@ -72,7 +78,7 @@ for spec in "$@"; do
 	      -rss_limit_mb=2048 -max_len="$maxlen" -artifact_prefix="$art/")
 	[ -f "$dict" ] && opts+=(-dict="$dict")
 	start=$(date +%s)
-	"$prog" "${opts[@]}" "$work" >"$log" 2>&1
+	FUZZ_TMPDIR=$scratch "$prog" "${opts[@]}" "$work" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 
