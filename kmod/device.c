@@ -95,8 +95,10 @@ static void ltun_get_stats64(struct net_device *dev,
 	tot->tx_packets = s.c[LTUN_STAT_TX_PACKETS];
 	tot->tx_bytes = s.c[LTUN_STAT_TX_BYTES];
 	tot->rx_errors = s.c[LTUN_STAT_RX_INVALID];
+	tot->rx_length_errors = s.c[LTUN_STAT_RX_TOO_BIG];
 	tot->rx_dropped = s.c[LTUN_STAT_RX_INVALID] + s.c[LTUN_STAT_RX_SPOOFED] +
-			  s.c[LTUN_STAT_RX_OTHER_DROPS] + s.c[LTUN_STAT_ISOLATED];
+			  s.c[LTUN_STAT_RX_OTHER_DROPS] + s.c[LTUN_STAT_ISOLATED] +
+			  s.c[LTUN_STAT_RX_TOO_BIG];
 	tot->tx_errors = s.c[LTUN_STAT_TX_NO_PEER];
 	tot->tx_dropped = s.c[LTUN_STAT_TX_QUEUE_FULL] +
 			  s.c[LTUN_STAT_TX_NO_PEER] +

@@ -27,9 +27,10 @@
 /* Bytes one worker run may read before it yields to other peers' work. */
 #define LTUN_RX_BUDGET		(512 * 1024)
 /*
- * What each frame costs against the budget on top of its bytes: a flood of
- * 8-byte frames is far more work per byte than full-size packets, and must
- * yield as often as a bulk transfer of the same work would.
+ * What each frame and each read cost against the budget on top of their
+ * bytes: a flood of 8-byte frames, or a frame sent as one-byte TLS records,
+ * is far more work per byte than full-size packets, and must yield as often
+ * as a bulk transfer of the same work would.
  */
 #define LTUN_RX_FRAME_COST	64
 
@@ -219,8 +220,14 @@ static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 
 	if (st == LTUN_FRAME_BAD)
 		return -EPROTO;
-	memmove(conn->rx_buf, p, left);
-	conn->rx_fill = left;
+	/* Nothing consumed: the tail is already in place, and copying it
+	 * onto itself on every read of a slowly arriving frame would cost
+	 * up to a whole frame per record.
+	 */
+	if (p != conn->rx_buf) {
+		memmove(conn->rx_buf, p, left);
+		conn->rx_fill = left;
+	}
 	return frames;
 }
 
@@ -325,7 +332,7 @@ static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 			return -1;
 		}
 
-		cost = n + (size_t)frames * LTUN_RX_FRAME_COST;
+		cost = n + ((size_t)frames + 1) * LTUN_RX_FRAME_COST;
 		if (cost >= *budget)
 			return 1;
 		*budget -= cost;
