@@ -2374,7 +2374,7 @@ TEST_F_TIMEOUT(fz, fuzz, 24 * 3600)
  * Targeted shapes the random walk may take long to hit: each must get a
  * clean answer, and huge peers must still be reported in full.
  */
-TEST_F_TIMEOUT(fz, edge_cases, 300)
+TEST_F_TIMEOUT(fz, edge_cases, 600)
 {
 	struct fz *z = &self->z;
 	uint32_t ifx = z->devs[0].ifindex, id;
@@ -2748,7 +2748,8 @@ static void unpriv_case(struct __test_metadata *_metadata, struct fz *z,
 	close(fds[1]);
 }
 
-TEST_F(fz, unprivileged)
+/* Timeouts leave room for a debug kernel (KASAN, lockdep) under TCG. */
+TEST_F_TIMEOUT(fz, unprivileged, 300)
 {
 	struct fz *z = &self->z;
 	int h;
@@ -2790,7 +2791,7 @@ static int enter_userns(void)
  * Root of a user namespace: refused for the device of a netns it does not
  * own, allowed in full in a netns it made.
  */
-TEST_F_TIMEOUT(fz, user_namespace, 120)
+TEST_F_TIMEOUT(fz, user_namespace, 300)
 {
 	struct fz *z = &self->z;
 	int status;
@@ -2950,7 +2951,7 @@ static int wait_del_ntf(struct rnl *ntf, uint32_t id, int timeout_ms)
  * X's name does not end anything while its peer lives (the socket keeps X
  * alive); ending the peer from the far side frees X.
  */
-TEST_F_TIMEOUT(fz, foreign_netns_socket, 400)
+TEST_F_TIMEOUT(fz, foreign_netns_socket, 600)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4433) };
 	char nsa[32], nsb[32], nss[32], nsx[32];
