@@ -59,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -509,7 +510,16 @@ static bool take_msg(struct rnl *r, struct answer *as, int n_as,
 				memcpy(&a->n_peers, NLA_DATA(x), 4);
 				a->has_n_peers = true;
 			}
-		} else if (g->cmd != LTUN_CMD_PEER_GET) {
+		} else if (g->cmd == LTUN_CMD_PEER_GET) {
+			x = attr_find(at, alen, LTUN_A_PEER);
+			if (x)
+				x = attr_find(NLA_DATA(x), NLA_PLEN(x),
+					      LTUN_PEER_A_ID);
+			if (!x || NLA_PLEN(x) != 4)
+				return protofail("seq %u: PEER_GET reply without id",
+						 a->seq);
+			memcpy(&a->peer_id, NLA_DATA(x), 4);
+		} else {
 			return protofail("seq %u: reply with cmd %u", a->seq,
 					 g->cmd);
 		}
@@ -2206,6 +2216,56 @@ static long env_long(const char *name, long def)
 	return v && *v ? strtol(v, NULL, 0) : def;
 }
 
+/*
+ * A second client racing the fuzzer on the same device: dumps and gets
+ * while peers come and go, and deletes and changes peers under the
+ * fuzzer's feet. Runs until killed; exits non-zero on a bad answer.
+ */
+static void racer(uint32_t ifindex, uint64_t seed)
+{
+	uint32_t hi = 1, id;
+	struct answer a;
+	struct rnl r;
+	struct mb m;
+
+	rng_state = seed ^ 0x7261636572ULL;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (rnl_open(&r))
+		_exit(2);
+	for (;;) {
+		unsigned int w = below(10);
+		bool dump = w < 3;
+
+		id = hi > 10 ? hi - 10 + below(14) : 1 + below(14);
+		ltun_hdr(&r, &m, w < 2 ? LTUN_CMD_PEER_GET :
+			 w == 2 ? LTUN_CMD_DEV_GET :
+			 w == 3 ? LTUN_CMD_PEER_DEL :
+			 w == 4 ? LTUN_CMD_PEER_SET :
+			 w < 8 ? LTUN_CMD_PEER_GET : LTUN_CMD_DEV_GET, dump);
+		mb_u32(&m, LTUN_A_IFINDEX, ifindex);
+		if (w >= 3 && w < 8) {
+			mb_nest(&m, LTUN_A_PEER);
+			mb_u32(&m, LTUN_PEER_A_ID, id);
+			if (w == 4) {
+				mb_u32(&m, LTUN_PEER_A_KEEPALIVE_MS, 0);
+				mb_str(&m, LTUN_PEER_A_NAME, "raced");
+			}
+			mb_nest_end(&m);
+		}
+		mb_end(&m);
+		if (rnl_call(&r, &m, &a)) {
+			fprintf(stderr, "# racer: %s\n", proto_why);
+			_exit(3);
+		}
+		if (!errno_allowed(-a.err)) {
+			fprintf(stderr, "# racer: cmd %u errno %d\n", w, a.err);
+			_exit(4);
+		}
+		if (a.peer_id > hi)
+			hi = a.peer_id;
+	}
+}
+
 FIXTURE(fz) {
 	struct fz z;
 	long refcnt0;
@@ -2273,7 +2333,8 @@ TEST_F_TIMEOUT(fz, fuzz, 24 * 3600)
 	unsigned long it, valid_ops = 0;
 	struct fz_req q;
 	struct mb m;
-	int i, ret = 0, devs, np;
+	int i, ret = 0, devs, np, status;
+	pid_t racer_pid;
 
 	if (!seed)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -2282,6 +2343,11 @@ TEST_F_TIMEOUT(fz, fuzz, 24 * 3600)
 	       (unsigned long long)seed, (unsigned long long)seed,
 	       iters ? "iterations" : "seconds", iters ? iters : secs,
 	       debug ? " (debug kernel)" : "");
+
+	racer_pid = fork();
+	ASSERT_LE(0, racer_pid);
+	if (!racer_pid)
+		racer(z->devs[0].ifindex, seed);
 
 	t0 = now_ms();
 	deadline = t0 + (uint64_t)secs * 1000;
@@ -2314,6 +2380,10 @@ TEST_F_TIMEOUT(fz, fuzz, 24 * 3600)
 		}
 	}
 	t = now_ms() - t0;
+	kill(racer_pid, SIGTERM);
+	ASSERT_EQ(racer_pid, waitpid(racer_pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+		TH_LOG("the racing client failed (exit %d)", WEXITSTATUS(status));
 	TH_LOG("%lu iterations, %lu requests (%lu valid operations) in %.1f s: %.0f requests/s",
 	       it, z->requests, valid_ops, t / 1000.0,
 	       t ? z->requests * 1000.0 / t : 0.0);
