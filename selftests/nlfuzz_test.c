@@ -60,6 +60,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -2336,8 +2337,12 @@ TEST_F_TIMEOUT(fz, fuzz, 24 * 3600)
 	int i, ret = 0, devs, np, status;
 	pid_t racer_pid;
 
-	if (!seed)
+	/* the VM's clock and pids repeat from boot to boot: ask the kernel */
+	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	seed &= 0x7fffffffffffffffULL;	/* strtol() reads it back */
+	if (!seed)
+		seed = 1;
 	rng_state = seed;
 	TH_LOG("seed %llu (LTUN_FUZZ_SEED=%llu replays it), %s %ld%s",
 	       (unsigned long long)seed, (unsigned long long)seed,
