@@ -56,11 +56,12 @@ not_ok() {
 	echo "# not ok $LT_N - $* [${SECONDS}s]"
 }
 
-# check "description" command...: one result from the command's status.
+# check "description" command...: one result from the command's status,
+# which check also returns (so "check ... || give_up" works).
 check() {
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
+	if "$@"; then ok "$what"; else not_ok "$what"; return 1; fi
 }
 
 # Print a file's content as comments (for failure diagnostics).
