@@ -46,4 +46,13 @@ static inline struct nlattr **ltun_compat_dump_attrs(struct netlink_callback *cb
 #define LTUN_COMPAT_MCGRP_FLAGS 0
 #endif
 
+/*
+ * References on a network namespace (sockets, processes, mounts): a
+ * refcount_t in struct ns_common on 6.1 and 6.12 (netns.c).
+ */
+static inline unsigned int ltun_compat_net_refs(const struct net *net)
+{
+	return refcount_read(&net->ns.count);
+}
+
 #endif /* _LTUN_COMPAT_H */

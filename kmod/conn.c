@@ -331,6 +331,43 @@ void ltun_conn_detach_all(struct ltun_peer *peer)
 	spin_unlock_bh(&peer->conn_lock);
 }
 
+/* 1 if @conn's socket holds a reference on @net, else 0. */
+static unsigned int ltun_conn_holds_net(const struct ltun_conn *conn,
+					const struct net *net)
+{
+	const struct sock *sk = conn->sock->sk;
+
+	return sk->sk_net_refcnt && net_eq(sock_net(sk), net);
+}
+
+/**
+ * ltun_conn_net_refs() - references a peer's sockets hold on a namespace
+ * @peer: a linked peer
+ * @net: the namespace
+ *
+ * Context: holds &ltun_dev.lock, so no connection of a linked peer is
+ * closed meanwhile.
+ * Return: how many of the peer's connections have their socket in @net.
+ */
+unsigned int ltun_conn_net_refs(struct ltun_peer *peer, const struct net *net)
+{
+	struct ltun_conn *conn;
+	unsigned int n;
+
+	lockdep_assert_held(&peer->ltun->lock);
+
+	spin_lock_bh(&peer->conn_lock);
+	n = ltun_conn_holds_net(peer->conn, net);
+	if (peer->old)
+		n += ltun_conn_holds_net(peer->old, net);
+	if (peer->next)
+		n += ltun_conn_holds_net(peer->next, net);
+	list_for_each_entry(conn, &peer->retired, retire_node)
+		n += ltun_conn_holds_net(conn, net);
+	spin_unlock_bh(&peer->conn_lock);
+	return n;
+}
+
 /**
  * ltun_conn_free_all() - close every connection of a removed peer
  * @peer: the peer, detached, after an RCU grace period, workers cancelled

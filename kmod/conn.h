@@ -64,6 +64,7 @@ unsigned int ltun_conn_rx_list(struct ltun_peer *peer,
 bool ltun_conn_rx_end(struct ltun_conn *conn);
 void ltun_conn_expire_old(struct ltun_peer *peer, unsigned long timeout);
 void ltun_conn_detach_all(struct ltun_peer *peer);
+unsigned int ltun_conn_net_refs(struct ltun_peer *peer, const struct net *net);
 void ltun_conn_free_all(struct ltun_peer *peer);
 void ltun_conn_retire_work(struct work_struct *work);
 

@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "device.h"
 #include "forward.h"
+#include "netns.h"
 #include "peer.h"
 #include "tx.h"
 
@@ -116,6 +117,7 @@ static int ltun_dev_init(struct net_device *dev)
 	ltun->max_peers = LTUN_DEFAULT_MAX_PEERS;
 	ltun_aip_table_init(&ltun->aips, &ltun->lock);
 	INIT_WORK(&ltun->reap_work, ltun_reap_work);
+	INIT_DELAYED_WORK(&ltun->netns_work, ltun_netns_work);
 
 	ltun->stats = ltun_stats_alloc();
 	if (!ltun->stats)
@@ -126,6 +128,8 @@ static int ltun_dev_init(struct net_device *dev)
 		ltun->stats = NULL;
 		return err;
 	}
+	/* Cancelled by uninit, which also runs when registration fails. */
+	queue_delayed_work(ltun_wq, &ltun->netns_work, HZ);
 	return 0;
 }
 
@@ -138,6 +142,8 @@ static void ltun_dev_uninit(struct net_device *dev)
 {
 	struct ltun_dev *ltun = netdev_priv(dev);
 
+	/* It only tries RTNL, which we hold, and may fail peers. */
+	cancel_delayed_work_sync(&ltun->netns_work);
 	ltun_peer_del_all(ltun, LTUN_DEL_REASON_DEVICE_GONE);
 	/* No peer is left to queue it again. */
 	cancel_work_sync(&ltun->reap_work);

@@ -37,6 +37,8 @@
  * @gro_cells: delivery of received packets
  * @reap_work: removes the peers whose workers reported a failure (a worker
  *	cannot remove its own peer: removal waits for the workers)
+ * @netns_work: ends the peers whose sockets alone keep their network
+ *	namespace alive (netns.c); takes RTNL (only tried) and @lock
  */
 struct ltun_dev {
 	struct net_device *dev;
@@ -50,6 +52,7 @@ struct ltun_dev {
 	struct ltun_pcpu_stats __percpu *stats;
 	struct gro_cells gro_cells;
 	struct work_struct reap_work;
+	struct delayed_work netns_work;
 };
 
 extern struct rtnl_link_ops ltun_link_ops;
