@@ -12,7 +12,8 @@
 #
 # Expects the module built for each KVER (build/KVER/kmod/ltun.ko) and the
 # userspace/selftests builds: `make check` does all of that first.
-# Env: LTUN_VM_TIMEOUT (whole VM, default 1500 s), LTUN_TEST_TIMEOUT (per
+# Env: LTUN_VM_TIMEOUT (whole VM, default: the sum of the tests.list
+# timeouts times LTUN_TIMEOUT_SCALE, plus 600 s), LTUN_TEST_TIMEOUT (per
 # test unless tests.list says timeout=S, default 300 s), LTUN_TIMEOUT_SCALE
 # (multiplies every per-test timeout, passed to guest-run.sh).
 # --kernel/--modules/--memory/--append go to run-vm.sh (one KVER only: the
@@ -45,6 +46,17 @@ genv=()
 [ -z "${LTUN_TIMEOUT_SCALE:-}" ] || genv=(env "LTUN_TIMEOUT_SCALE=$LTUN_TIMEOUT_SCALE")
 mkdir -p "$vmdir"
 
+# A hung VM must not outlive its tests' own timeouts by much, and a slow
+# but healthy run must not be cut short as the suite grows.
+if [ -z "${LTUN_VM_TIMEOUT:-}" ]; then
+	vm_tmo=$(sed -e 's/#.*//' "$src/selftests/tests.list" |
+		awk -v d="${LTUN_TEST_TIMEOUT:-300}" '/[^ \t]/ { t = d
+			for (i = 2; i <= NF; i++)
+				if ($i ~ /^timeout=[0-9]+$/) t = substr($i, 9)
+			s += t } END { print s + 0 }')
+	LTUN_VM_TIMEOUT=$((vm_tmo * ${LTUN_TIMEOUT_SCALE:-1} + 600))
+fi
+
 total=0 pass=0 fail=0 skip=0
 start=$(date +%s)
 for kver in "$@"; do
@@ -56,7 +68,7 @@ for kver in "$@"; do
 	# stdin /dev/null: a check run is never interactive, and ^C on the
 	# host then stops QEMU instead of going to the guest.
 	"$here/run-vm.sh" --kver "$kver" "${vmargs[@]}" \
-		--timeout "${LTUN_VM_TIMEOUT:-1500}" -- "${genv[@]}" \
+		--timeout "$LTUN_VM_TIMEOUT" -- "${genv[@]}" \
 		selftests/vm/guest-run.sh --first "$((total + 1))" \
 		--results "$results" --timeout "${LTUN_TEST_TIMEOUT:-300}" \
 		"${gargs[@]}" "$kver" </dev/null || rc=$?
