@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 #include "ltun_nl.h"
+#include "test_util.h"
 #include "ktls_util.h"
 
 #ifndef SOL_TLS
@@ -54,16 +55,6 @@ static int run(const char *cmd)
 	int ret = system(cmd);
 
 	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
-}
-
-static const char *reason_name(uint32_t r)
-{
-	static const char *const names[] = {
-		"UNSPEC", "PEER_CLOSED", "ERROR", "TIMEOUT", "ADMIN",
-		"DEVICE_GONE", "EXPIRED", "PROTOCOL",
-	};
-
-	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
 /*
@@ -86,22 +77,8 @@ static uint64_t now_ms(void)
 
 /* --- packets and frames ------------------------------------------------ */
 
-static uint16_t csum16(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 /* IPv4/UDP src:5555 -> dst:dport with plen payload bytes (msg, then 'x'). */
-static size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
+static size_t build_udp4_len(uint8_t *buf, const char *src, const char *dst,
 			 uint16_t dport, const char *msg, size_t plen)
 {
 	struct iphdr *ip = (struct iphdr *)buf;
@@ -324,7 +301,7 @@ static int good_roundtrip(struct __test_metadata *_metadata,
 
 	snprintf(msg, sizeof(msg), "good-%d", ++self->seq);
 	mlen = strlen(msg);
-	len = build_udp4(pkt, "10.9.0.3", "10.9.0.1", 7777, msg, mlen);
+	len = build_udp4_len(pkt, "10.9.0.3", "10.9.0.1", 7777, msg, mlen);
 	if (send_frame(self->good[1], LTUN_WIRE_DATA, pkt, len))
 		return -1;
 	for (;;) {
@@ -580,7 +557,7 @@ static void drop_case(struct __test_metadata *_metadata,
 	expect_alive(_metadata, self, id);
 
 	/* The same peer still delivers a valid packet. */
-	len = build_udp4(pkt, "10.9.0.2", "10.9.0.1", 7777, "after", 5);
+	len = build_udp4_len(pkt, "10.9.0.2", "10.9.0.1", 7777, "after", 5);
 	ASSERT_EQ(0, send_frame(h[1], LTUN_WIRE_DATA, pkt, len));
 	ASSERT_EQ(0, nothing_delivered(self->us, 3000));
 	ASSERT_EQ(5, recv(self->us, got, sizeof(got), 0));
@@ -615,7 +592,7 @@ TEST_F(hostile, truncated_headers)
 	size_t lens[6];
 	size_t len;
 
-	len = build_udp4(v4, "10.9.0.2", "10.9.0.1", 7777, "t", 1);
+	len = build_udp4_len(v4, "10.9.0.2", "10.9.0.1", 7777, "t", 1);
 	/* 19 bytes of a valid header */
 	memcpy(v4short, v4, sizeof(v4short));
 	/* header length field below the minimum */
@@ -654,9 +631,9 @@ TEST_F(hostile, bigger_than_mtu)
 	size_t lens[2];
 
 	ASSERT_EQ(0, run("ip link set " DEV " mtu 1280"));
-	lens[0] = build_udp4(big, "10.9.0.2", "10.9.0.1", 7777, "big",
+	lens[0] = build_udp4_len(big, "10.9.0.2", "10.9.0.1", 7777, "big",
 			     1400 - 28);
-	lens[1] = build_udp4(fwd, "10.9.0.2", "10.9.0.3", 7777, "fwd",
+	lens[1] = build_udp4_len(fwd, "10.9.0.2", "10.9.0.3", 7777, "fwd",
 			     1400 - 28);
 	drop_case(_metadata, self, pay, lens, 2, LTUN_STATS_A_RX_TOO_BIG);
 	/* nothing was forwarded to the good peer either */
@@ -671,7 +648,7 @@ TEST_F(hostile, bigger_than_mtu)
 
 		ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h,
 				    "10.9.0.4", 0, false, &id));
-		lens[0] = build_udp4(fit, "10.9.0.4", "10.9.0.1", 7777, "fit",
+		lens[0] = build_udp4_len(fit, "10.9.0.4", "10.9.0.1", 7777, "fit",
 				     1280 - 28);
 		ASSERT_EQ(0, send_frame(h[1], LTUN_WIRE_DATA, fit, lens[0]));
 		ASSERT_EQ(0, nothing_delivered(self->us, 3000));
@@ -919,7 +896,7 @@ TEST_F_TIMEOUT(hostile, zero_window, 180)
 	       (unsigned long long)(now_ms() - t0));
 
 	/* 46 frames of 1400 bytes per 64 KiB send */
-	len = build_udp4(pkt, "10.9.0.2", "10.9.0.5", 6666, "fwd",
+	len = build_udp4_len(pkt, "10.9.0.2", "10.9.0.5", 6666, "fwd",
 			 STUCK_PKT_LEN - 28);
 	frames = sizeof(chunk) / (len + 8);
 	for (i = 0, off = 0; i < frames; i++, off += len + 8) {
@@ -971,7 +948,7 @@ TEST_F_TIMEOUT(hostile, zero_window, 180)
 
 	/* the other peers do not notice */
 	ASSERT_GOOD_PEER_WORKS();
-	len = build_udp4(pkt, "10.9.0.2", "10.9.0.3", 6666, "fwd-good", 8);
+	len = build_udp4_len(pkt, "10.9.0.2", "10.9.0.3", 6666, "fwd-good", 8);
 	ASSERT_EQ(0, send_frame(fwd[1], LTUN_WIRE_DATA, pkt, len));
 	ASSERT_EQ((int)len, read_data(self->good[1], chunk, sizeof(chunk), 3000))
 		TH_LOG("forwarding to the good peer stalled");

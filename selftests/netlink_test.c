@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 #include "ltun_nl.h"
+#include "test_util.h"
 #include "ktls_util.h"
 
 #define DEV0 "ltt0"
@@ -46,16 +47,6 @@ static int run(const char *cmd)
 	int ret = system(cmd);
 
 	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
-}
-
-static const char *reason_name(uint32_t r)
-{
-	static const char *const names[] = {
-		"UNSPEC", "PEER_CLOSED", "ERROR", "TIMEOUT", "ADMIN",
-		"DEVICE_GONE", "EXPIRED", "PROTOCOL",
-	};
-
-	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
 /* Two fixtures share this: "dev" and "fam" (the latter per address family). */
@@ -825,46 +816,6 @@ TEST_F(dev, device_gone)
 }
 
 /* --- data path through a raw kTLS peer --------------------------------- */
-
-static uint16_t csum16(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-/* IPv4/UDP packet src:sport -> dst:dport carrying payload; returns length. */
-static size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
-			 uint16_t sport, uint16_t dport, const char *payload)
-{
-	struct iphdr *ip = (struct iphdr *)buf;
-	struct udphdr *udp = (struct udphdr *)(buf + sizeof(*ip));
-	size_t plen = strlen(payload);
-	size_t total = sizeof(*ip) + sizeof(*udp) + plen;
-
-	memset(buf, 0, sizeof(*ip) + sizeof(*udp));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons((uint16_t)total);
-	inet_pton(AF_INET, src, &ip->saddr);
-	inet_pton(AF_INET, dst, &ip->daddr);
-	ip->check = csum16(ip, sizeof(*ip));
-	udp->source = htons(sport);
-	udp->dest = htons(dport);
-	udp->len = htons((uint16_t)(sizeof(*udp) + plen));
-	udp->check = 0;		/* optional for IPv4 */
-	memcpy(udp + 1, payload, plen);
-	return total;
-}
 
 static int send_frame(int fd, uint8_t type, const void *payload, size_t len)
 {
