@@ -314,7 +314,7 @@ churn_gone() {
 # server sees the FIN) or from the server side (even: the client sees it).
 churn_round() {
 	local r=$1 id
-	timeout 30 ip netns exec "$NS_CH" "$LTUNCTL" peer add lt0 \
+	lt_timeout 30 ip netns exec "$NS_CH" "$LTUNCTL" peer add lt0 \
 		server "$UL4_SRV:$LT_PORT" ca "$CERTS/ca.pem" cert "$CERTS/churn.pem" \
 		key "$CERTS/churn.key" address 10.9.0.3/24 >>"$LTUN_TMP/churn.log" 2>&1 ||
 		{ log "1: round $r: peer add failed"; return 1; }
@@ -356,7 +356,7 @@ if want 2; then
 	log "2: ip link del of the server's lt0 under load"
 	if check "2: tunnel up" fa_setup linkdel; then
 		check "2: traffic flowing" start_traffic
-		check "2: ip link del lt0 (server) under load" timeout 20 ip -n "$NS_SRV" link del lt0
+		check "2: ip link del lt0 (server) under load" lt_timeout 20 ip -n "$NS_SRV" link del lt0
 		check "2: the client's peer goes (FIN)" wait_for 5 peer_count_is "$NS_CLI" 0
 		check "2: server log reports the device gone" \
 			wait_for 5 grep -q "down: device gone" "$SRV_LOG"
@@ -376,7 +376,7 @@ ns_gone_test() {
 	else
 		ns=$NS_CLI other=$NS_SRV ve=ve-srv
 	fi
-	check "3: ip netns del ($side) under load" timeout 20 ip netns del "$ns"
+	check "3: ip netns del ($side) under load" lt_timeout 20 ip netns del "$ns"
 	# What a container runtime does: the processes in it are killed.
 	if [ "$side" = server ]; then
 		kill -KILL "$SRV_PID" "$IPERF_SPID" 2>/dev/null
@@ -421,7 +421,7 @@ if want 4; then
 	if check "4: tunnel up" fa_setup rmmod; then
 		check "4: traffic flowing" start_traffic
 		log "4: refcnt under load: $(ltun_refcnt)"
-		check "4: rmmod ltun under load" timeout 60 rmmod ltun
+		check "4: rmmod ltun under load" lt_timeout 60 rmmod ltun
 		check "4: module gone" eval '! grep -qw "^ltun" /proc/modules'
 		check "4: no ltun device left in any namespace" eval '[ -z "$(ltun_devices)" ]'
 		check "4: insmod again" insmod "$LTUN_KO"
@@ -439,11 +439,11 @@ if want 5; then
 		kill -KILL "$SRV_PID"
 		check "5: server ltunctl killed" killed "$SRV_PID"
 		bg_run XR ip netns exec "$NS_SRV" "$TCP_XFER" recv 5305 $((1024 * 1024)) 5 \
-			--timeout 60 >"$LTUN_TMP/xfer-5.log" 2>&1
+			--timeout "$(lt_secs 60)" >"$LTUN_TMP/xfer-5.log" 2>&1
 		wait_for 5 port_listening "$NS_SRV" 5305
 		check "5: data path runs on without it (1 MB, byte-exact)" \
 			ip netns exec "$NS_CLI" "$TCP_XFER" send "$IN4_SRV" 5305 $((1024 * 1024)) 5 \
-			--timeout 60
+			--timeout "$(lt_secs 60)"
 		check "5: received byte-exact" wait_pid "$XR" 30
 		check "5: the server's peer stays" peer_count_is "$NS_SRV" 1
 		check "5: the client's peer stays" peer_count_is "$NS_CLI" 1
@@ -555,11 +555,11 @@ if want 7; then
 			ip netns exec "$NS_CLI" tc qdisc add dev ve-cli root netem loss 5% delay 25ms
 		check "7: traffic flowing" start_traffic
 		bg_run XR ip netns exec "$NS_CLI" "$TCP_XFER" recv 5302 $((1024 * 1024)) 99 \
-			--timeout 90 >"$LTUN_TMP/xfer-7.log" 2>&1
+			--timeout "$(lt_secs 90)" >"$LTUN_TMP/xfer-7.log" 2>&1
 		wait_for 5 port_listening "$NS_CLI" 5302
 		check "7: 1 MB server -> client through loss and delay" \
 			ip netns exec "$NS_SRV" "$TCP_XFER" send "$IN4_CLI" 5302 $((1024 * 1024)) 99 \
-			--timeout 90
+			--timeout "$(lt_secs 90)"
 		check "7: received byte-exact" wait_pid "$XR" 30 || dump_file "$LTUN_TMP/xfer-7.log"
 		check "7: iperf3 completed" iperf_ok
 		check "7: no invalid frames seen by the module" \
@@ -573,11 +573,11 @@ fi
 log "8: after all faults: a fresh tunnel works, the module unloads"
 if check "8: tunnel up" fa_setup final; then
 	bg_run XR ip netns exec "$NS_SRV" "$TCP_XFER" recv 5303 $((2 * 1024 * 1024)) 7 \
-		--timeout 60 >"$LTUN_TMP/xfer-8.log" 2>&1
+		--timeout "$(lt_secs 60)" >"$LTUN_TMP/xfer-8.log" 2>&1
 	wait_for 5 port_listening "$NS_SRV" 5303
 	check "8: 2 MB through a fresh tunnel" \
 		ip netns exec "$NS_CLI" "$TCP_XFER" send "$IN4_SRV" 5303 $((2 * 1024 * 1024)) 7 \
-		--timeout 60
+		--timeout "$(lt_secs 60)"
 	check "8: received byte-exact" wait_pid "$XR" 30
 fi
 fa_teardown 8

@@ -108,7 +108,7 @@ start_hub() {
 join() {
 	local i=$1 cert=${CERT:-c$1}
 	shift
-	timeout 40 ip netns exec "$(ns_of "c$i")" "$LTUNCTL" peer add lt0 \
+	lt_timeout 40 ip netns exec "$(ns_of "c$i")" "$LTUNCTL" peer add lt0 \
 		server "$SRV_UL:$LT_PORT" ca "$CERTS/ca.pem" \
 		cert "$CERTS/$cert.pem" key "$CERTS/$cert.key" "$@" \
 		>"$LTUN_TMP/join-$i.out" 2>"$LTUN_TMP/join-$i.err"

@@ -10,7 +10,8 @@
 # pid) and every netns deleted by the EXIT trap.
 #
 # Environment (set by the VM runner; defaults let a developer run a script
-# by hand from the repository): LTUN_SRC, LTUNCTL, LTUN_KO, LTUN_TMP, KVER.
+# by hand from the repository): LTUN_SRC, LTUNCTL, LTUN_KO, LTUN_TMP, KVER,
+# and on the debug kernel LTUN_DEBUG_KERNEL and LTUN_TIMEOUT_SCALE.
 
 set -u
 
@@ -36,6 +37,29 @@ IN4_CLI=10.9.0.2
 IN6_SRV=fd09::1
 IN6_CLI=fd09::2
 LT_PORT=4433
+
+# The debug kernel (make check-debug: KASAN, lockdep, kmemleak under TCG)
+# moves bulk data some 50x slower and sets up connections ~10x slower. There
+# every bound a test waits for is LT_SLOW times longer (wait_for, wait_pid,
+# lt_timeout, lt_secs) and bulk transfers are a tenth the size (lt_bytes):
+# what is checked stays the same, only how long it may take changes.
+LT_SLOW=${LTUN_TIMEOUT_SCALE:-1}
+case $LT_SLOW in '' | 0 | *[!0-9]*) LT_SLOW=1 ;; esac
+
+# lt_secs S: a bound of S seconds, stretched on the debug kernel.
+lt_secs() { echo $(($1 * LT_SLOW)); }
+
+# lt_timeout S cmd...: timeout(1) with a stretched bound.
+lt_timeout() {
+	local t=$1
+	shift
+	timeout "$((t * LT_SLOW))" "$@"
+}
+
+# lt_bytes N: N bytes to transfer, a tenth of it on the debug kernel.
+lt_bytes() {
+	if [ -n "${LTUN_DEBUG_KERNEL:-}" ]; then echo $(($1 / 10)); else echo "$1"; fi
+}
 
 LT_N=0
 LT_FAILS=0
@@ -134,11 +158,12 @@ lt_cleanup() {
 trap lt_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# wait_for TIMEOUT_S cmd...: poll every 0.1 s until cmd succeeds.
+# wait_for TIMEOUT_S cmd...: poll every 0.1 s until cmd succeeds (the
+# bound is stretched by LT_SLOW).
 wait_for() {
 	local t=$1 end
 	shift
-	end=$(($(date +%s%N) / 1000000 + t * 1000))
+	end=$(($(date +%s%N) / 1000000 + t * LT_SLOW * 1000))
 	while ! "$@" 2>/dev/null; do
 		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || return 1
 		sleep 0.1
@@ -147,11 +172,11 @@ wait_for() {
 }
 
 # Wait (bounded) for a background pid to exit; returns its exit status,
-# or 124 (and kills it) on timeout.
+# or 124 (and kills it) on timeout (stretched by LT_SLOW).
 wait_pid() {
 	local pid=${1:-} t=$2 end
 	case $pid in '' | 0 | *[!0-9]*) return 1 ;; esac
-	end=$(($(date +%s) + t))
+	end=$(($(date +%s) + t * LT_SLOW))
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ "$(date +%s)" -ge "$end" ]; then
 			bg_stop "$pid"
@@ -281,7 +306,7 @@ port_listening() {
 client_connect() {
 	local addr=$1 ep
 	case $addr in *:*) ep="[$addr]:$LT_PORT" ;; *) ep="$addr:$LT_PORT" ;; esac
-	timeout 30 ip netns exec "$NS_CLI" "$LTUNCTL" peer add lt0 remote "$ep" \
+	lt_timeout 30 ip netns exec "$NS_CLI" "$LTUNCTL" peer add lt0 remote "$ep" \
 		ca "$CERTS/ca.pem" cert "$CERTS/cli.pem" key "$CERTS/cli.key" \
 		>>"$LTUN_TMP/client.log" 2>&1
 }

@@ -19,7 +19,7 @@ require_root_env
 command -v ss >/dev/null || lt_skip "needs ss (iproute2)"
 dmesg_mark
 
-XFER_BYTES=$((100 * 1024 * 1024))
+XFER_BYTES=$(lt_bytes $((100 * 1024 * 1024)))
 XFER_PORT=5301
 RENEW_S=15
 POOL=10.9.0.0/24
@@ -122,10 +122,10 @@ check "ping through the tunnel" ip netns exec "$NS_CLI" ping -c 2 -W 2 -q "$IN4_
 wait_s=$((RENEW_S - 3 - (SECONDS - T0)))
 [ "$wait_s" -gt 0 ] && sleep "$wait_s"
 bg_run RPID ip netns exec "$NS_SRV" "$TCP_XFER" recv "$XFER_PORT" "$XFER_BYTES" 4242 \
-	--timeout 240 >"$LTUN_TMP/xfer-recv.log" 2>&1
+	--timeout "$(lt_secs 240)" >"$LTUN_TMP/xfer-recv.log" 2>&1
 wait_for 5 port_listening "$NS_SRV" "$XFER_PORT" || log "receiver not listening"
 bg_run SPID ip netns exec "$NS_CLI" "$TCP_XFER" send "$IN4_SRV" "$XFER_PORT" "$XFER_BYTES" 4242 \
-	--timeout 240 >"$LTUN_TMP/xfer-send.log" 2>&1
+	--timeout "$(lt_secs 240)" >"$LTUN_TMP/xfer-send.log" 2>&1
 X0=$SECONDS
 log "transfer of $XFER_BYTES bytes started"
 

@@ -54,7 +54,7 @@ gen_second_client() {
 try_add() {
 	local tag=$1 dev=$2
 	shift 2
-	timeout 40 ip netns exec "$NS_CLI" "$LTUNCTL" peer add "$dev" \
+	lt_timeout 40 ip netns exec "$NS_CLI" "$LTUNCTL" peer add "$dev" \
 		remote "$UL4_SRV:$LT_PORT" "$@" \
 		>"$LTUN_TMP/$tag.out" 2>"$LTUN_TMP/$tag.err"
 	ADD_RC=$?

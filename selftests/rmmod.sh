@@ -54,7 +54,7 @@ fresh_tunnel() {
 log "1: delete a netns holding lt0 with a live peer"
 if check "tunnel up (set 1)" fresh_tunnel a; then
 	check "ip netns del of the client namespace" \
-		timeout 20 ip netns del "$NS_CLI"
+		lt_timeout 20 ip netns del "$NS_CLI"
 	# The client's lt0 is gone with its netns; the server side must not
 	# keep a peer forever either, but the veth went too, so a FIN may never
 	# arrive: only check the server stays usable.
@@ -62,7 +62,7 @@ if check "tunnel up (set 1)" fresh_tunnel a; then
 		ip netns exec "$NS_SRV" "$LTUNCTL" peer show lt0
 fi
 bg_stop "${SRV_PID:-}"
-check "server namespace deleted" timeout 20 ip netns del "$NS_SRV"
+check "server namespace deleted" lt_timeout 20 ip netns del "$NS_SRV"
 
 # ---- 2. ip link del while traffic flows -----------------------------------
 
@@ -70,7 +70,7 @@ log "2: ip link del lt0 while traffic flows"
 if check "tunnel up (set 2)" fresh_tunnel b; then
 	check "traffic flowing through the tunnel" start_traffic
 	check "ip link del lt0 on the server under load" \
-		timeout 20 ip -n "$NS_SRV" link del lt0
+		lt_timeout 20 ip -n "$NS_SRV" link del lt0
 	check "server lt0 gone" eval '! ip -n "$NS_SRV" link show lt0 >/dev/null 2>&1'
 	# The server closed the socket with the device: the client sees it.
 	check "client's peer removed within 5 s" wait_for 5 peer_count_is "$NS_CLI" 0
@@ -83,7 +83,7 @@ bg_stop "${SRV_PID:-}"
 log "3: rmmod ltun while a tunnel carries traffic"
 if check "tunnel up (set 3)" fresh_tunnel c; then
 	check "traffic flowing through the tunnel" start_traffic
-	check "rmmod ltun under load" timeout 60 rmmod ltun
+	check "rmmod ltun under load" lt_timeout 60 rmmod ltun
 	check "module gone" eval '! grep -qw "^ltun" /proc/modules'
 	check "no ltun device left in any namespace" eval '[ -z "$(ltun_devices)" ]'
 	check "client lt0 gone" eval '! ip -n "$NS_CLI" link show lt0 >/dev/null 2>&1'

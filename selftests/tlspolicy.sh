@@ -76,7 +76,7 @@ server() {
 ssl() {
 	local tag=$1
 	shift
-	sleep 2 | timeout 20 ip netns exec "$NS_CLI" openssl s_client \
+	sleep 2 | lt_timeout 20 ip netns exec "$NS_CLI" openssl s_client \
 		-connect "$UL4_SRV:$LT_PORT" -CAfile "$CERTS/ca.pem" "$@" \
 		>"$LTUN_TMP/$tag.out" 2>&1
 	return 0
@@ -86,7 +86,7 @@ ssl() {
 gnutls() {
 	local tag=$1
 	shift
-	timeout 20 ip netns exec "$NS_CLI" gnutls-cli --x509cafile "$CERTS/ca.pem" \
+	lt_timeout 20 ip netns exec "$NS_CLI" gnutls-cli --x509cafile "$CERTS/ca.pem" \
 		-p "$LT_PORT" "$@" "$UL4_SRV" </dev/null >"$LTUN_TMP/$tag.out" 2>&1
 	return 0
 }
@@ -96,7 +96,7 @@ gnutls() {
 add() {
 	local tag=$1 port=$2
 	shift 2
-	timeout 40 ip netns exec "$NS_CLI" "$LTUNCTL" peer add lt0 \
+	lt_timeout 40 ip netns exec "$NS_CLI" "$LTUNCTL" peer add lt0 \
 		server "$UL4_SRV:$port" "$@" >"$LTUN_TMP/$tag.out" 2>"$LTUN_TMP/$tag.err"
 	ADD_RC=$?
 	log "$tag: peer add exit $ADD_RC: $(head -c 300 "$LTUN_TMP/$tag.err")"

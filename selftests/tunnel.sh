@@ -13,7 +13,7 @@
 require_root_env
 command -v tcpdump >/dev/null || lt_skip "needs tcpdump"
 
-XFER_BYTES=${XFER_BYTES:-$((50 * 1024 * 1024))}
+XFER_BYTES=${XFER_BYTES:-$(lt_bytes $((50 * 1024 * 1024)))}
 MARKER=LTUN-PLAINTEXT-MARKER-7f3a9c
 dmesg_mark
 
@@ -22,10 +22,10 @@ xfer() {
 	local nsr=$1 nss=$2 addr=$3 port=$4 bytes=$5 seed=$6 v6=${7:-} rpid rc t0 ms
 	t0=$(date +%s%N)
 	bg_run rpid ip netns exec "$nsr" "$TCP_XFER" recv ${v6:+"$v6"} "$port" "$bytes" "$seed" \
-		--timeout 150 >"$LTUN_TMP/xfer-recv.log" 2>&1
+		--timeout "$(lt_secs 150)" >"$LTUN_TMP/xfer-recv.log" 2>&1
 	wait_for 5 port_listening "$nsr" "$port" || { log "receiver not listening"; return 1; }
 	ip netns exec "$nss" "$TCP_XFER" send "$addr" "$port" "$bytes" "$seed" \
-		--timeout 150 >"$LTUN_TMP/xfer-send.log" 2>&1 ||
+		--timeout "$(lt_secs 150)" >"$LTUN_TMP/xfer-send.log" 2>&1 ||
 		{ dump_file "$LTUN_TMP/xfer-send.log"; bg_stop "$rpid"; return 1; }
 	wait_pid "$rpid" 30
 	rc=$?
@@ -66,11 +66,11 @@ capture_test() {
 		{ log "tcpdump did not start"; dump_file "$LTUN_TMP/tcpdump-veth.log"; return 1; }
 
 	bg_run rpid ip netns exec "$NS_SRV" "$TCP_XFER" recv 5301 1000000 0 \
-		--marker "$MARKER" --timeout 60 >"$LTUN_TMP/marker-recv.log" 2>&1
+		--marker "$MARKER" --timeout "$(lt_secs 60)" >"$LTUN_TMP/marker-recv.log" 2>&1
 	wait_for 5 port_listening "$NS_SRV" 5301
 	check "marker stream sent through the tunnel" \
 		ip netns exec "$NS_CLI" "$TCP_XFER" send "$IN4_SRV" 5301 1000000 0 \
-		--marker "$MARKER" --timeout 60
+		--marker "$MARKER" --timeout "$(lt_secs 60)"
 	check "marker stream received intact" wait_pid "$rpid" 20
 	sleep 0.5	# let tcpdump write the last packets
 	bg_stop "$vpid"

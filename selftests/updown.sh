@@ -62,14 +62,14 @@ write_configs() {
 
 # up NS FILE TAG: ltunctl up in NS; output in $LTUN_TMP/TAG.{out,err}, status in UP_RC
 up() {
-	timeout 90 ip netns exec "$1" "$LTUNCTL" up "$2" >"$LTUN_TMP/$3.out" 2>"$LTUN_TMP/$3.err"
+	lt_timeout 90 ip netns exec "$1" "$LTUNCTL" up "$2" >"$LTUN_TMP/$3.out" 2>"$LTUN_TMP/$3.err"
 	UP_RC=$?
 	log "up $3: exit $UP_RC; out: $(head -c 300 "$LTUN_TMP/$3.out" | tr '\n' ' ')"
 	log "         err: $(head -c 300 "$LTUN_TMP/$3.err" | tr '\n' ' ')"
 }
 
 down() {
-	timeout 30 ip netns exec "$1" "$LTUNCTL" down "$2" >"$LTUN_TMP/$3.out" 2>"$LTUN_TMP/$3.err"
+	lt_timeout 30 ip netns exec "$1" "$LTUNCTL" down "$2" >"$LTUN_TMP/$3.out" 2>"$LTUN_TMP/$3.err"
 	DOWN_RC=$?
 	log "down $3: exit $DOWN_RC; $(head -c 300 "$LTUN_TMP/$3.err" | tr '\n' ' ')"
 }

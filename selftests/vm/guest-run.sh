@@ -27,6 +27,8 @@
 #   LTUNCTL   abs path of ltunctl      KVER     running kernel release
 #   LTUN_TMP  fresh empty dir on tmpfs, removed after the test
 #   PATH HOME=/root TERM=dumb LANG=C.UTF-8
+#   LTUN_TIMEOUT_SCALE  the --timeout-scale factor (1 unless given): shell
+#             tests stretch their own waits by it (lib.sh's LT_SLOW)
 #   LTUN_DEBUG_KERNEL=1  only on a debug kernel (lockdep, KASAN, kmemleak:
 #             everything is several times slower; a test may do less work)
 #
@@ -203,7 +205,8 @@ run_test() {
 	# (the test and anything it forked) can be killed afterwards.
 	(cd "$src/selftests" && exec env -i PATH="$PATH" HOME=/root TERM=dumb \
 		LANG=C.UTF-8 LTUN_SRC="$src" LTUN_KO="$ko" LTUNCTL="$ltunctl" \
-		LTUN_TMP="$tmpd" KVER="$kver" ${debug_kernel:+LTUN_DEBUG_KERNEL=1} \
+		LTUN_TMP="$tmpd" KVER="$kver" LTUN_TIMEOUT_SCALE="$scale" \
+		${debug_kernel:+LTUN_DEBUG_KERNEL=1} \
 		timeout -k 10 "$tmo" "$exe") </dev/null >"$out" 2>&1 &
 	tpid=$!
 	# Stream the output as it comes (a hung VM still shows how far the
