@@ -12,6 +12,10 @@
 
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
+/* skb_gso_segment() moved from netdevice.h to its own header in 6.5. */
+#ifdef LTUN_HAVE_NET_GSO_H
+#include <net/gso.h>
+#endif
 
 /* 6.12 turned the NETIF_F_LLTX feature into the dev->lltx bit. */
 static inline void ltun_compat_set_lltx(struct net_device *dev)

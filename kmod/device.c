@@ -16,9 +16,15 @@
 #include "compat.h"
 #include "device.h"
 #include "forward.h"
+#include "frame.h"
 #include "netns.h"
 #include "peer.h"
 #include "tx.h"
+
+#define LTUN_FEATURES	(NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_TSO | \
+			 NETIF_F_TSO6)
+/* A super-packet and its headers (IPv4 and TCP with all their options). */
+#define LTUN_GSO_MAX_SIZE	(LTUN_WIRE_MAX_DATA - 60 - 60)
 
 static void ltun_tx_no_peer(struct ltun_dev *ltun, struct sk_buff *skb)
 {
@@ -181,6 +187,17 @@ static void ltun_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = ltun_dev_destruct;
 	ltun_compat_set_lltx(dev);
+
+	/* TCP hands us super-packets of up to 64 KiB (frame.h bounds their
+	 * size and segment count) that cross to a peer as one frame; tx.c
+	 * cuts them into segments for a peer that does not take them, and
+	 * finishes any other pending checksum. No NETIF_F_HIGHDMA: tx.c
+	 * needs an address for each fragment.
+	 */
+	dev->features |= LTUN_FEATURES;
+	dev->hw_features |= LTUN_FEATURES;
+	netif_set_tso_max_size(dev, LTUN_GSO_MAX_SIZE);
+	netif_set_tso_max_segs(dev, LTUN_GSO_MAX_SEGS);
 }
 
 static int ltun_validate(struct nlattr *tb[], struct nlattr *data[],

@@ -31,23 +31,33 @@ static u16 ltun_get_be16(const u8 *p)
 enum ltun_frame_status ltun_frame_parse(const u8 *buf, size_t avail,
 					struct ltun_frame *frame)
 {
+	u16 reserved;
+	u8 flags;
 	u32 len;
 
 	if (avail < LTUN_FRAME_HDR_LEN)
 		return LTUN_FRAME_NEED_MORE;
 
 	/* Reserved bits let a later version change the header: refuse them
-	 * rather than guess, and never trust a length we cannot buffer.
+	 * rather than guess, and never trust a length we cannot buffer. The
+	 * one flag we know only exists on DATA, and only it gives the
+	 * reserved field a meaning (the segment size).
 	 */
+	flags = buf[1];
+	reserved = ltun_get_be16(buf + 2);
 	len = ltun_get_be32(buf + 4);
-	if (buf[1] || ltun_get_be16(buf + 2) || len > LTUN_WIRE_MAX_DATA)
+	if ((flags & ~LTUN_WIRE_F_GSO) ||
+	    (flags && buf[0] != LTUN_WIRE_DATA) ||
+	    (!(flags & LTUN_WIRE_F_GSO) && reserved) ||
+	    len > LTUN_WIRE_MAX_DATA)
 		return LTUN_FRAME_BAD;
 
 	if (avail - LTUN_FRAME_HDR_LEN < len)
 		return LTUN_FRAME_NEED_MORE;
 
 	frame->type = buf[0];
-	frame->flags = buf[1];
+	frame->flags = flags;
+	frame->gso_size = reserved;
 	frame->len = len;
 	frame->payload = buf + LTUN_FRAME_HDR_LEN;
 	return LTUN_FRAME_OK;
@@ -93,4 +103,64 @@ int ltun_inner_parse(const u8 *pkt, size_t len, struct ltun_inner *inner)
 	default:
 		return -EINVAL;
 	}
+}
+
+/**
+ * ltun_gso_parse() - validate a GSO frame's super-packet
+ * @pkt: the packet, already accepted by ltun_inner_parse()
+ * @len: its length
+ * @inner: what ltun_inner_parse() found
+ * @gso_size: the frame's segment size (TCP payload bytes per segment)
+ * @mtu: the receiving device's MTU
+ * @gso: filled in on success
+ *
+ * It must be one TCP packet (IPv4 that is not a fragment, or IPv6 with TCP
+ * as the first next header) with a whole TCP header, and cutting it into
+ * segments of @gso_size must give more than one and at most
+ * %LTUN_GSO_MAX_SEGS packets, each no larger than @mtu. A super-packet that
+ * would be one segment is refused rather than repaired: no correct sender
+ * makes one.
+ *
+ * Return: 0; -EMSGSIZE if a segment would exceed @mtu; -EINVAL for
+ * anything else.
+ */
+int ltun_gso_parse(const u8 *pkt, size_t len, const struct ltun_inner *inner,
+		   u32 gso_size, u32 mtu, struct ltun_gso *gso)
+{
+	size_t thoff, hlen, payload, segs;
+
+	if (inner->family == 4) {
+		/* Protocol TCP; neither MF nor a fragment offset. */
+		if (pkt[9] != 6 || (ltun_get_be16(pkt + 6) & 0x3fff))
+			return -EINVAL;
+		thoff = (size_t)(pkt[0] & 0x0f) * 4;
+	} else {
+		if (pkt[6] != 6)
+			return -EINVAL;
+		thoff = 40;
+	}
+	/* The data offset byte, then the header it describes. */
+	if (len < thoff + 20)
+		return -EINVAL;
+	hlen = (size_t)(pkt[thoff + 12] >> 4) * 4;
+	if (hlen < 20 || hlen > len - thoff)
+		return -EINVAL;
+	hlen += thoff;
+
+	if (!gso_size)
+		return -EINVAL;
+	if (hlen + gso_size > mtu)
+		return -EMSGSIZE;
+	payload = len - hlen;
+	if (payload <= gso_size)
+		return -EINVAL;
+	segs = (payload + gso_size - 1) / gso_size;
+	if (segs > LTUN_GSO_MAX_SEGS)
+		return -EINVAL;
+
+	gso->thoff = (u16)thoff;
+	gso->hlen = (u16)hlen;
+	gso->segs = (u16)segs;
+	gso->cwr = pkt[thoff + 13] & 0x80;
+	return 0;
 }

@@ -14,16 +14,27 @@
 /* Largest frame the receiver must be able to buffer whole. */
 #define LTUN_FRAME_MAX_LEN	(LTUN_FRAME_HDR_LEN + LTUN_WIRE_MAX_DATA)
 
+/*
+ * Most segments one GSO frame may stand for. Our own device never builds
+ * larger super-packets (netif_set_tso_max_segs()), and it bounds what one
+ * frame of a peer can cost us when it must be cut into segments: a 64 KiB
+ * frame with a 1-byte segment size would otherwise become 65000 packets.
+ */
+#define LTUN_GSO_MAX_SEGS	LTUN_WIRE_GSO_MAX_SEGS
+
 /**
  * struct ltun_frame - one frame located in a receive buffer
  * @type: &enum ltun_wire_type
- * @flags: header flags (zero on every frame we accept)
+ * @flags: header flags: zero, or %LTUN_WIRE_F_GSO on a DATA frame
+ * @gso_size: segment size (&ltun_wire_hdr.reserved) of a GSO frame, else 0;
+ *	not checked here (ltun_gso_parse() does)
  * @len: payload length
  * @payload: start of the payload, inside the parsed buffer
  */
 struct ltun_frame {
 	u8 type;
 	u8 flags;
+	u16 gso_size;
 	u32 len;
 	const u8 *payload;
 };
@@ -57,5 +68,22 @@ struct ltun_inner {
 };
 
 int ltun_inner_parse(const u8 *pkt, size_t len, struct ltun_inner *inner);
+
+/**
+ * struct ltun_gso - the TCP super-packet of a GSO frame
+ * @thoff: offset of the TCP header in the packet
+ * @hlen: length of the IP and TCP headers together
+ * @segs: number of segments it stands for (at most %LTUN_GSO_MAX_SEGS)
+ * @cwr: the TCP header has CWR set (only the first segment keeps it)
+ */
+struct ltun_gso {
+	u16 thoff;
+	u16 hlen;
+	u16 segs;
+	bool cwr;
+};
+
+int ltun_gso_parse(const u8 *pkt, size_t len, const struct ltun_inner *inner,
+		   u32 gso_size, u32 mtu, struct ltun_gso *gso);
 
 #endif /* _LTUN_FRAME_H */

@@ -336,8 +336,10 @@ static int ltun_nl_parse_peer_cfg(struct nlattr **tb, struct ltun_peer_cfg *cfg,
 
 	memset(cfg, 0, sizeof(*cfg));
 	*aips = NULL;
-	if (tb[LTUN_PEER_A_FLAGS])
+	if (tb[LTUN_PEER_A_FLAGS]) {
 		cfg->flags = nla_get_u32(tb[LTUN_PEER_A_FLAGS]);
+		cfg->set_flags = true;
+	}
 	if (tb[LTUN_PEER_A_NAME])
 		cfg->name = nla_data(tb[LTUN_PEER_A_NAME]);
 	if (tb[LTUN_PEER_A_KEEPALIVE_MS]) {
@@ -798,11 +800,6 @@ static int ltun_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 	err = ltun_nl_peer_id(info, tb, &id);
 	if (err)
 		return err;
-	if (tb[LTUN_PEER_A_FLAGS]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[LTUN_PEER_A_FLAGS],
-				    "flags are fixed when the peer is created");
-		return -EINVAL;
-	}
 	err = ltun_nl_parse_peer_cfg(tb, &cfg, &aips, extack);
 	if (err)
 		return err;

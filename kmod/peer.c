@@ -402,6 +402,15 @@ int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg
 		if (err)
 			goto out;
 	}
+	/* Whether the far end takes GSO frames is re-negotiated with each
+	 * connection; whether it is encrypted is not.
+	 */
+	if (cfg->set_flags && ((cfg->flags ^ peer->flags) & ~LTUN_PEER_F_GSO)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "only the gso flag can change after the peer is created");
+		err = -EINVAL;
+		goto out;
+	}
 	if (cfg->sock) {
 		err = ltun_sock_check(cfg->sock, peer->flags, &cipher, &version,
 				      extack);
@@ -431,6 +440,10 @@ int ltun_peer_set(struct ltun_dev *ltun, u32 id, const struct ltun_peer_cfg *cfg
 		kfree(entries);
 		entries = NULL;
 		*changes |= LTUN_PEER_CHANGE_ALLOWED_IPS;
+	}
+	if (cfg->set_flags && cfg->flags != peer->flags) {
+		WRITE_ONCE(peer->flags, cfg->flags);
+		*changes |= LTUN_PEER_CHANGE_FLAGS;
 	}
 	if (cfg->name) {
 		strscpy(peer->name, cfg->name, sizeof(peer->name));

@@ -19,8 +19,12 @@ struct ltun_dev;
 
 /* Packets waiting for the TX worker, per peer; more are dropped. */
 #define LTUN_TX_RING_SIZE	1024
+/* Packet bytes (skb->len) waiting on one peer's ring; more are dropped. */
+#define LTUN_TX_RING_BYTES	(4 * 1024 * 1024)
 /* Packets handed to one sendmsg() call. */
 #define LTUN_TX_BATCH		64
+/* Pieces (frame headers, linear parts, page fragments) of one batch. */
+#define LTUN_TX_VECS		(4 * LTUN_TX_BATCH)
 /* Receive buffer: room for one largest frame plus what follows it. */
 #define LTUN_RX_BUF_SIZE	(128 * 1024)
 
@@ -28,8 +32,11 @@ struct ltun_dev;
  * struct ltun_tx_batch - packets being written to the socket
  * @skbs: the packets, in queue order
  * @hdrs: their frame headers
- * @iov: header and data of each packet, alternating
+ * @iov: each packet's frame header, then its linear part and its page
+ *	fragments (a GSO super-packet keeps its fragments: no copy into one
+ *	64 KiB buffer)
  * @n: number of packets
+ * @niov: entries used in @iov
  * @total: bytes in @iov
  * @sent: bytes the socket has taken so far (a non-blocking send may stop
  *	part way through; the rest is sent when the socket has room again)
@@ -41,8 +48,9 @@ struct ltun_dev;
 struct ltun_tx_batch {
 	struct sk_buff *skbs[LTUN_TX_BATCH];
 	struct ltun_wire_hdr hdrs[LTUN_TX_BATCH];
-	struct kvec iov[2 * LTUN_TX_BATCH];
+	struct kvec iov[LTUN_TX_VECS];
 	unsigned int n;
+	unsigned int niov;
 	size_t total;
 	size_t sent;
 	bool keepalive;
@@ -53,7 +61,8 @@ struct ltun_tx_batch {
  * @ltun: owning device; outlives the peer (the device removes its peers
  *	before it goes away)
  * @id: unique within the device, never 0
- * @flags: &enum ltun_peer_flags
+ * @flags: &enum ltun_peer_flags; written under &ltun_dev.lock (PEER_SET may
+ *	flip %LTUN_PEER_F_GSO), read with READ_ONCE() by the data path
  * @conn_lock: guards @next, @old, the connections' rx_eof/tx_done and
  *	@retired, and writes to @conn (see conn.c)
  * @conn: the connection packets are sent on; changed only by @tx_work
@@ -65,6 +74,9 @@ struct ltun_tx_batch {
  * @aips: this peer's &struct ltun_aip_entry list, under &ltun_dev.lock
  * @tx_ring: packets from any CPU to the TX worker (multi-producer under the
  *	ring's own producer lock, single consumer: @tx_work)
+ * @tx_ring_bytes: bytes of the packets on @tx_ring; added before a packet
+ *	is produced, subtracted when the worker consumes it. With super-packets
+ *	of up to 64 KiB the packet count alone no longer bounds the memory
  * @tx: batch in flight, owned by @tx_work
  * @tx_work: writes @tx_ring to the socket, in process context because
  *	kTLS sendmsg sleeps
@@ -110,6 +122,7 @@ struct ltun_peer {
 	u32 renewals;
 	struct list_head aips;
 	struct ptr_ring tx_ring;
+	atomic_t tx_ring_bytes;
 	struct ltun_tx_batch tx;
 	struct work_struct tx_work;
 	struct work_struct rx_work;
@@ -134,10 +147,11 @@ struct ltun_peer {
 
 /**
  * struct ltun_peer_cfg - settings of a peer, for PEER_NEW and PEER_SET
- * @flags: &enum ltun_peer_flags (PEER_NEW only)
+ * @flags: &enum ltun_peer_flags; PEER_SET may change %LTUN_PEER_F_GSO only
  * @name: label, or NULL to keep it
  * @keepalive_ms: keepalive interval (0: none), if @set_keepalive
  * @timeout_ms: receive timeout (0: none), if @set_timeout
+ * @set_flags: @flags is given
  * @set_keepalive: @keepalive_ms is given
  * @set_timeout: @timeout_ms is given
  * @aips: allowed prefixes, each valid (ltun_aip_valid())
@@ -150,6 +164,7 @@ struct ltun_peer_cfg {
 	const char *name;
 	u32 keepalive_ms;
 	u32 timeout_ms;
+	bool set_flags;
 	bool set_keepalive;
 	bool set_timeout;
 	const struct ltun_aip *aips;

@@ -15,6 +15,7 @@
  * the peers share one tunnel subnet.
  */
 #include <linux/skbuff.h>
+#include <linux/tcp.h>
 
 #include "device.h"
 #include "forward.h"
@@ -75,11 +76,71 @@ static struct sk_buff *ltun_rx_skb(struct ltun_peer *peer, const u8 *data,
 }
 
 /*
- * Send a packet from @peer on to the peer @target owns its destination.
+ * A copy of a GSO frame's super-packet, as a GSO skb: the IP and TCP
+ * headers in a small linear head (where the checksum helpers and the GSO
+ * code want them), the payload in order-0 pages, so that 64 KiB never
+ * needs a high-order allocation. Its metadata is what ltun_gso_parse()
+ * checked; SKB_GSO_DODGY tells the stack to recount the segments rather
+ * than trust us, and the TCP checksum is left to whoever cuts it into
+ * segments, as it would be for a packet this host sent itself.
+ */
+static struct sk_buff *ltun_rx_gso_skb(struct ltun_peer *peer, const u8 *data,
+				       u32 len, u8 family, u16 gso_size,
+				       const struct ltun_gso *gso)
+{
+	struct sk_buff *skb;
+	int err;
+
+	skb = alloc_skb_with_frags(NET_SKB_PAD + gso->hlen, len - gso->hlen,
+				   0, &err, GFP_ATOMIC);
+	if (unlikely(!skb)) {
+		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
+		return NULL;
+	}
+	skb_reserve(skb, NET_SKB_PAD);
+	skb_put(skb, gso->hlen);
+	skb->data_len = len - gso->hlen;
+	skb->len = len;
+	if (WARN_ON_ONCE(skb_store_bits(skb, 0, data, len))) {
+		kfree_skb(skb);
+		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
+		return NULL;
+	}
+	skb->dev = peer->ltun->dev;
+	skb->protocol = family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	skb_reset_mac_header(skb);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, gso->thoff);
+	/* Cannot fail: the TCP header is inside the linear head. */
+	skb_partial_csum_set(skb, gso->thoff, offsetof(struct tcphdr, check));
+	skb_shinfo(skb)->gso_size = gso_size;
+	skb_shinfo(skb)->gso_type = SKB_GSO_DODGY |
+		(family == 4 ? SKB_GSO_TCPV4 : SKB_GSO_TCPV6) |
+		(gso->cwr ? SKB_GSO_TCP_ECN : 0);
+	skb_shinfo(skb)->gso_segs = 0;
+	return skb;
+}
+
+/* The skb for one received packet: a plain copy or a GSO super-packet. */
+static struct sk_buff *ltun_rx_new_skb(struct ltun_peer *peer,
+				       const struct ltun_frame *f, u8 family,
+				       const struct ltun_gso *gso)
+{
+	if (gso)
+		return ltun_rx_gso_skb(peer, f->payload, f->len, family,
+				       f->gso_size, gso);
+	return ltun_rx_skb(peer, f->payload, f->len, family);
+}
+
+/*
+ * Send a packet from @peer on to the peer @target owns its destination;
+ * ltun_tx_queue() cuts a super-packet into segments if @target does not
+ * take GSO frames.
  * Return: true if queued.
  */
 static bool ltun_rx_forward(struct ltun_peer *peer, struct ltun_peer *target,
-			    const u8 *data, u32 len, u8 family)
+			    const struct ltun_frame *f, u8 family,
+			    const struct ltun_gso *gso)
 {
 	struct sk_buff *skb;
 
@@ -87,7 +148,7 @@ static bool ltun_rx_forward(struct ltun_peer *peer, struct ltun_peer *target,
 		ltun_rx_drop(peer, LTUN_STAT_ISOLATED);
 		return false;
 	}
-	skb = ltun_rx_skb(peer, data, len, family);
+	skb = ltun_rx_new_skb(peer, f, family, gso);
 	if (!skb)
 		return false;
 	ltun_stats_add(peer->stats, LTUN_STAT_FORWARDED, 1);
@@ -102,23 +163,36 @@ static bool ltun_rx_forward(struct ltun_peer *peer, struct ltun_peer *target,
  * Context: bottom halves disabled.
  * Return: true if the packet was accepted.
  */
-static bool ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
+static bool ltun_rx_packet(struct ltun_peer *peer, const struct ltun_frame *f)
 {
 	struct ltun_dev *ltun = peer->ltun;
+	u32 mtu = READ_ONCE(ltun->dev->mtu);
 	struct ltun_peer *owner, *target;
+	struct ltun_gso gso_buf, *gso = NULL;
 	struct ltun_inner inner;
 	struct sk_buff *skb;
 	bool ok = false;
+	int err;
 
-	if (ltun_inner_parse(data, len, &inner)) {
+	if (ltun_inner_parse(f->payload, f->len, &inner)) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
 		return false;
 	}
 	/* Nothing larger than this side would send may come in: not to this
 	 * host, whose stack trusts the device MTU, nor through it to
-	 * another peer.
+	 * another peer. For a super-packet that holds for each segment it
+	 * stands for.
 	 */
-	if (unlikely(len > READ_ONCE(ltun->dev->mtu))) {
+	if (f->flags & LTUN_WIRE_F_GSO) {
+		err = ltun_gso_parse(f->payload, f->len, &inner, f->gso_size,
+				     mtu, &gso_buf);
+		if (err) {
+			ltun_rx_drop(peer, err == -EMSGSIZE ?
+				     LTUN_STAT_RX_TOO_BIG : LTUN_STAT_RX_INVALID);
+			return false;
+		}
+		gso = &gso_buf;
+	} else if (unlikely(f->len > mtu)) {
 		ltun_rx_drop(peer, LTUN_STAT_RX_TOO_BIG);
 		return false;
 	}
@@ -139,24 +213,33 @@ static bool ltun_rx_packet(struct ltun_peer *peer, const u8 *data, u32 len)
 	 */
 	target = ltun_aip_lookup(&ltun->aips, inner.family, inner.daddr);
 	if (target && target != peer) {
-		ok = ltun_rx_forward(peer, target, data, len, inner.family);
+		ok = ltun_rx_forward(peer, target, f, inner.family, gso);
 		goto out;
 	}
 
 	if (ltun_is_flood_dst(ltun, inner.family, inner.daddr)) {
+		/* TCP is never broadcast: a super-packet to such an
+		 * address is a lie.
+		 */
+		if (gso) {
+			ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
+			goto out;
+		}
 		if (READ_ONCE(ltun->isolate)) {
 			ltun_rx_drop(peer, LTUN_STAT_ISOLATED);
 		} else {
-			skb = ltun_rx_skb(peer, data, len, inner.family);
+			skb = ltun_rx_skb(peer, f->payload, f->len,
+					  inner.family);
 			if (skb)
 				ltun_flood(ltun, skb, peer);
 		}
 	}
 
-	skb = ltun_rx_skb(peer, data, len, inner.family);
+	skb = ltun_rx_new_skb(peer, f, inner.family, gso);
 	if (skb) {
 		skb->pkt_type = PACKET_HOST;
-		skb->ip_summed = CHECKSUM_NONE;
+		if (!gso)
+			skb->ip_summed = CHECKSUM_NONE;
 		gro_cells_receive(&ltun->gro_cells, skb);
 		ok = true;
 	}
@@ -183,7 +266,7 @@ static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 	while ((st = ltun_frame_parse(p, left, &f)) == LTUN_FRAME_OK) {
 		switch (f.type) {
 		case LTUN_WIRE_DATA:
-			if (ltun_rx_packet(peer, f.payload, f.len)) {
+			if (ltun_rx_packet(peer, &f)) {
 				pkts++;
 				bytes += f.len;
 			}

@@ -9,11 +9,17 @@
  * ring fills up meanwhile and overflow is dropped and counted, which bounds
  * the memory a slow or stalled peer can pin.
  */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/ltun_wire.h>
+#include <linux/tcp.h>
 #include <net/sock.h>
+
+#include "compat.h"
 
 #include "conn.h"
 #include "device.h"
+#include "frame.h"
 #include "peer.h"
 #include "sock.h"
 #include "tx.h"
@@ -21,22 +27,111 @@
 /* Batches per worker run before it yields to other peers' work. */
 #define LTUN_TX_ROUNDS		16
 
+/* GSO types a GSO frame can carry (ECN: CWR on the first segment only). */
+#define LTUN_TX_GSO_TYPES	(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_DODGY | \
+				 SKB_GSO_TCP_ECN | SKB_GSO_TCP_FIXEDID)
+
+static void ltun_tx_count(struct ltun_peer *peer, enum ltun_stat why)
+{
+	ltun_stats_add(peer->stats, why, 1);
+	ltun_stats_add(peer->ltun->stats, why, 1);
+}
+
+/*
+ * Can @skb, a GSO packet, cross to @peer as one GSO frame? Only a TCP
+ * super-packet (IPv4, or IPv6 with TCP right after the fixed header) whose
+ * checksum is still to be done, within the frame size and segment count
+ * the receiver accepts (ltun_gso_parse()), and only to a peer that said
+ * it takes such frames.
+ */
+static bool ltun_tx_gso_ok(const struct ltun_peer *peer,
+			   const struct sk_buff *skb)
+{
+	const struct skb_shared_info *shi = skb_shinfo(skb);
+	unsigned int hlen;
+
+	if (!(READ_ONCE(peer->flags) & LTUN_PEER_F_GSO) ||
+	    skb->ip_summed != CHECKSUM_PARTIAL ||
+	    skb->len > LTUN_WIRE_MAX_DATA ||
+	    (shi->gso_type & ~LTUN_TX_GSO_TYPES) ||
+	    skb_checksum_start_offset(skb) != skb_transport_offset(skb))
+		return false;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (!(shi->gso_type & SKB_GSO_TCPV4) ||
+		    ip_hdr(skb)->protocol != IPPROTO_TCP)
+			return false;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		if (!(shi->gso_type & SKB_GSO_TCPV6) ||
+		    ipv6_hdr(skb)->nexthdr != IPPROTO_TCP ||
+		    skb_transport_offset(skb) != sizeof(struct ipv6hdr))
+			return false;
+	} else {
+		return false;
+	}
+	hlen = skb_tcp_all_headers(skb);
+	return skb->len > hlen &&
+	       DIV_ROUND_UP(skb->len - hlen, shi->gso_size) <= LTUN_GSO_MAX_SEGS;
+}
+
+/* Put one packet on the ring, within its packet and byte bounds. */
+static void ltun_tx_produce(struct ltun_peer *peer, struct sk_buff *skb)
+{
+	/* A checksum the far end would have to finish: only GSO frames
+	 * say so on the wire.
+	 */
+	if (!skb_is_gso(skb) && skb->ip_summed == CHECKSUM_PARTIAL &&
+	    unlikely(skb_checksum_help(skb))) {
+		ltun_tx_count(peer, LTUN_STAT_TX_OTHER_DROPS);
+		kfree_skb(skb);
+		return;
+	}
+	if (unlikely(atomic_add_return(skb->len, &peer->tx_ring_bytes) >
+		     LTUN_TX_RING_BYTES))
+		goto full;
+	if (unlikely(ptr_ring_produce_bh(&peer->tx_ring, skb))) {
+		atomic_sub(skb->len, &peer->tx_ring_bytes);
+		goto full;
+	}
+	return;
+full:
+	ltun_tx_count(peer, LTUN_STAT_TX_QUEUE_FULL);
+	kfree_skb(skb);
+}
+
+/* Cut a super-packet the peer cannot take whole into ordinary packets. */
+static void ltun_tx_segment(struct ltun_peer *peer, struct sk_buff *skb)
+{
+	struct sk_buff *segs, *seg, *next;
+
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		ltun_tx_count(peer, LTUN_STAT_TX_OTHER_DROPS);
+		kfree_skb(skb);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, seg, next) {
+		skb_mark_not_on_list(seg);
+		ltun_tx_produce(peer, seg);
+	}
+}
+
 /**
  * ltun_tx_queue() - queue a packet for a peer
  * @peer: destination, found under RCU by the caller
- * @skb: an IPv4 or IPv6 packet; consumed
+ * @skb: an IPv4 or IPv6 packet; consumed. A GSO packet the peer cannot
+ *	take as one frame is cut into segments here; a pending checksum is
+ *	filled in, except in a super-packet that goes out whole.
  *
  * Context: softirq or process, inside the RCU read section that found
  * @peer.
  */
 void ltun_tx_queue(struct ltun_peer *peer, struct sk_buff *skb)
 {
-	if (unlikely(ptr_ring_produce_bh(&peer->tx_ring, skb))) {
-		ltun_stats_add(peer->stats, LTUN_STAT_TX_QUEUE_FULL, 1);
-		ltun_stats_add(peer->ltun->stats, LTUN_STAT_TX_QUEUE_FULL, 1);
-		kfree_skb(skb);
-		return;
-	}
+	if (skb_is_gso(skb) && !ltun_tx_gso_ok(peer, skb))
+		ltun_tx_segment(peer, skb);
+	else
+		ltun_tx_produce(peer, skb);
 	queue_work(ltun_wq, &peer->tx_work);
 }
 
@@ -49,6 +144,7 @@ void ltun_tx_batch_drop(struct ltun_peer *peer)
 	for (i = 0; i < b->n; i++)
 		kfree_skb(b->skbs[i]);
 	b->n = 0;
+	b->niov = 0;
 	b->total = 0;
 	b->sent = 0;
 	b->keepalive = false;
@@ -62,12 +158,62 @@ static void ltun_tx_fill_keepalive(struct ltun_peer *peer)
 	b->hdrs[0] = (struct ltun_wire_hdr) { .type = LTUN_WIRE_KEEPALIVE };
 	b->iov[0].iov_base = &b->hdrs[0];
 	b->iov[0].iov_len = sizeof(b->hdrs[0]);
-	b->iov[1].iov_base = NULL;
-	b->iov[1].iov_len = 0;
 	b->skbs[0] = NULL;
 	b->n = 1;
+	b->niov = 1;
 	b->total = sizeof(b->hdrs[0]);
 	b->keepalive = true;
+}
+
+/*
+ * Add @skb to the batch as one frame: its header, then its linear part
+ * and each page fragment as they are (nothing is copied here; kTLS copies
+ * while it encrypts). The device does not advertise NETIF_F_HIGHDMA, so
+ * every fragment is in lowmem and has an address.
+ */
+static void ltun_tx_add(struct ltun_tx_batch *b, struct sk_buff *skb)
+{
+	struct ltun_wire_hdr *hdr = &b->hdrs[b->n];
+	unsigned int i;
+
+	*hdr = (struct ltun_wire_hdr) {
+		.type = LTUN_WIRE_DATA,
+		.len = htonl(skb->len),
+	};
+	if (skb_is_gso(skb)) {
+		hdr->flags = LTUN_WIRE_F_GSO;
+		hdr->reserved = htons(skb_shinfo(skb)->gso_size);
+	}
+	b->iov[b->niov++] = (struct kvec) { hdr, sizeof(*hdr) };
+	if (skb_headlen(skb))
+		b->iov[b->niov++] = (struct kvec) { skb->data, skb_headlen(skb) };
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		b->iov[b->niov++] = (struct kvec) {
+			skb_frag_address(frag), skb_frag_size(frag)
+		};
+	}
+	b->skbs[b->n++] = skb;
+	b->total += sizeof(*hdr) + skb->len;
+}
+
+/*
+ * The next packet on the ring if its pieces fit in @room more vector
+ * entries, else NULL (it stays for the next batch).
+ */
+static struct sk_buff *ltun_tx_take(struct ltun_peer *peer, unsigned int room)
+{
+	struct sk_buff *skb;
+
+	spin_lock_bh(&peer->tx_ring.consumer_lock);
+	skb = __ptr_ring_peek(&peer->tx_ring);
+	if (skb && 2 + skb_shinfo(skb)->nr_frags <= room)
+		__ptr_ring_consume(&peer->tx_ring);
+	else
+		skb = NULL;
+	spin_unlock_bh(&peer->tx_ring.consumer_lock);
+	return skb;
 }
 
 /* Take packets off the ring into an empty batch. Return: packets taken. */
@@ -76,29 +222,25 @@ static unsigned int ltun_tx_fill(struct ltun_peer *peer)
 	struct ltun_tx_batch *b = &peer->tx;
 	struct sk_buff *skb;
 
+	BUILD_BUG_ON(LTUN_TX_VECS < 2 + MAX_SKB_FRAGS);
 	while (b->n < LTUN_TX_BATCH) {
-		skb = ptr_ring_consume_bh(&peer->tx_ring);
+		skb = ltun_tx_take(peer, LTUN_TX_VECS - b->niov);
 		if (!skb)
 			break;
-		/* Without NETIF_F_SG the stack hands us linear packets; this
-		 * only guards against the unexpected.
+		atomic_sub(skb->len, &peer->tx_ring_bytes);
+
+		/* A fragment list (a forwarded GRO packet) has no place in
+		 * the vector; nor has a super-packet for a peer that has
+		 * since stopped taking them (PEER_SET), which TCP resends.
 		 */
-		if (unlikely(skb_linearize(skb))) {
-			ltun_stats_add(peer->stats, LTUN_STAT_TX_OTHER_DROPS, 1);
-			ltun_stats_add(peer->ltun->stats, LTUN_STAT_TX_OTHER_DROPS, 1);
+		if (unlikely((skb_has_frag_list(skb) && __skb_linearize(skb)) ||
+			     (skb_is_gso(skb) &&
+			      !(READ_ONCE(peer->flags) & LTUN_PEER_F_GSO)))) {
+			ltun_tx_count(peer, LTUN_STAT_TX_OTHER_DROPS);
 			kfree_skb(skb);
 			continue;
 		}
-		b->hdrs[b->n] = (struct ltun_wire_hdr) {
-			.type = LTUN_WIRE_DATA,
-			.len = htonl(skb->len),
-		};
-		b->iov[2 * b->n].iov_base = &b->hdrs[b->n];
-		b->iov[2 * b->n].iov_len = sizeof(b->hdrs[b->n]);
-		b->iov[2 * b->n + 1].iov_base = skb->data;
-		b->iov[2 * b->n + 1].iov_len = skb->len;
-		b->skbs[b->n++] = skb;
-		b->total += sizeof(struct ltun_wire_hdr) + skb->len;
+		ltun_tx_add(b, skb);
 	}
 	return b->n;
 }
@@ -116,7 +258,7 @@ static int ltun_tx_send(struct ltun_peer *peer)
 
 	while (b->sent < b->total) {
 		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, b->iov, 2 * b->n,
+		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, b->iov, b->niov,
 			      b->total);
 		iov_iter_advance(&msg.msg_iter, b->sent);
 		ret = sock_sendmsg(peer->conn->sock, &msg);
@@ -142,6 +284,7 @@ static void ltun_tx_batch_done(struct ltun_peer *peer)
 		ltun_stats_add(peer->ltun->stats, LTUN_STAT_TX_KEEPALIVES, 1);
 		b->keepalive = false;
 		b->n = 0;
+		b->niov = 0;
 		b->total = 0;
 		b->sent = 0;
 		return;
@@ -155,6 +298,7 @@ static void ltun_tx_batch_done(struct ltun_peer *peer)
 	for (i = 0; i < b->n; i++)
 		consume_skb(b->skbs[i]);
 	b->n = 0;
+	b->niov = 0;
 	b->total = 0;
 	b->sent = 0;
 }

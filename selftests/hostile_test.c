@@ -137,6 +137,57 @@ static int send_frame(int fd, uint8_t type, const void *payload, size_t len)
 	return send_all(fd, buf, sizeof(struct ltun_wire_hdr) + len);
 }
 
+/* A DATA frame with LTUN_WIRE_F_GSO and segment size gso_size. */
+static int send_gso_frame(int fd, const void *payload, size_t len,
+			  uint16_t gso_size)
+{
+	static uint8_t buf[sizeof(struct ltun_wire_hdr) + 70000];
+	struct ltun_wire_hdr h = { .type = LTUN_WIRE_DATA,
+				   .flags = LTUN_WIRE_F_GSO,
+				   .reserved = htons(gso_size),
+				   .len = htonl((uint32_t)len) };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), payload, len);
+	return send_all(fd, buf, sizeof(h) + len);
+}
+
+/*
+ * IPv4/TCP src:40000 -> dst:5201, a TCP header of doff words (options:
+ * NOPs, ACK|PSH), plen payload bytes; the TCP checksum holds the
+ * pseudo-header sum only, as in a GSO frame. Returns the length.
+ */
+static size_t build_tcp4(uint8_t *buf, const char *src, const char *dst,
+			 unsigned int doff, size_t plen)
+{
+	struct iphdr *ip = (struct iphdr *)buf;
+	uint8_t *th = buf + sizeof(*ip);
+	size_t thlen = doff < 5 ? 20 : 4 * doff;
+	size_t total = sizeof(*ip) + thlen + plen;
+
+	memset(buf, 0, total);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons((uint16_t)total);
+	ip->frag_off = htons(0x4000);
+	inet_pton(AF_INET, src, &ip->saddr);
+	inet_pton(AF_INET, dst, &ip->daddr);
+	ip->check = csum16(ip, sizeof(*ip));
+	th[0] = 40000 >> 8;
+	th[1] = 40000 & 0xff;
+	th[2] = 5201 >> 8;
+	th[3] = 5201 & 0xff;
+	th[12] = (uint8_t)(doff << 4);
+	th[13] = 0x18;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	memset(th + 20, 1, thlen - 20);
+	memset(th + thlen, 'g', plen);
+	return total;
+}
+
 /* One TLS record of the given content type, through kTLS. */
 static int send_record(int fd, uint8_t type, const void *data, size_t len)
 {
@@ -248,6 +299,27 @@ static int attach(struct __test_metadata *_metadata, struct ltun_nl *nl,
 		close(fds[0]);
 		fds[0] = -1;
 	}
+	return ret;
+}
+
+/* Attach an existing kTLS socket for prefix/32 (no flags) and close it. */
+static int attach_fd(struct __test_metadata *_metadata, struct ltun_nl *nl,
+		     uint32_t ifindex, int fd, const char *prefix, uint32_t *id)
+{
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	struct ltun_aip aip = ltun_aip4(prefix, 32);
+	int ret;
+
+	o.fd = fd;
+	o.aips = &aip;
+	o.n_aips = 1;
+	o.set_aips = true;
+	o.keepalive_ms = 0;
+	o.timeout_ms = 0;
+	ret = ltun_peer_new_opts(nl, ifindex, &o, id);
+	if (ret)
+		TH_LOG("PEER_NEW: %d extack %s", ret, nl->extack);
+	close(fd);
 	return ret;
 }
 
@@ -530,9 +602,10 @@ TEST_F(hostile, tls_close_notify)
  * stat of the peer (and of the device) must grow by n, and the peer must
  * still deliver a valid packet afterwards.
  */
-static void drop_case(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(hostile) *self, const uint8_t *const *pay,
-		      const size_t *lens, int n, int stat)
+static void drop_case_gso(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(hostile) *self, const uint8_t *const *pay,
+			  const size_t *lens, const uint16_t *gso, int n,
+			  int stat)
 {
 	uint64_t dev_before = dev_stat(&self->nl, self->ifindex, stat);
 	uint8_t pkt[1500];
@@ -544,7 +617,8 @@ static void drop_case(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
 			    0, false, &id));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, send_frame(h[1], LTUN_WIRE_DATA, pay[i], lens[i]));
+		ASSERT_EQ(0, gso ? send_gso_frame(h[1], pay[i], lens[i], gso[i]) :
+			  send_frame(h[1], LTUN_WIRE_DATA, pay[i], lens[i]));
 	EXPECT_EQ((uint64_t)n, peer_stat_wait(&self->nl, self->ifindex, id,
 					      stat, n, 3000));
 	EXPECT_EQ(dev_before + n, dev_stat(&self->nl, self->ifindex, stat));
@@ -563,6 +637,13 @@ static void drop_case(struct __test_metadata *_metadata,
 	ASSERT_EQ(5, recv(self->us, got, sizeof(got), 0));
 	close(h[1]);
 	ASSERT_GOOD_PEER_WORKS();
+}
+
+static void drop_case(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(hostile) *self, const uint8_t *const *pay,
+		      const size_t *lens, int n, int stat)
+{
+	drop_case_gso(_metadata, self, pay, lens, NULL, n, stat);
 }
 
 TEST_F(hostile, data_len_zero)
@@ -655,6 +736,272 @@ TEST_F(hostile, bigger_than_mtu)
 		ASSERT_EQ(1280 - 28, recv(self->us, got, sizeof(got), 0));
 		close(h[1]);
 	}
+}
+
+/* --- GSO frames --------------------------------------------------------- */
+
+/*
+ * A GSO flag on anything but DATA, a flag bit other than GSO, or a segment
+ * size without the flag cannot be framed: protocol violation.
+ */
+TEST_F(hostile, gso_bad_flags)
+{
+	struct ltun_wire_hdr h[3] = {
+		{ .type = LTUN_WIRE_KEEPALIVE, .flags = LTUN_WIRE_F_GSO },
+		{ .type = LTUN_WIRE_DATA, .flags = LTUN_WIRE_F_GSO | 0x02,
+		  .reserved = htons(1000), .len = htonl(40) },
+		{ .type = LTUN_WIRE_DATA, .reserved = htons(1000),
+		  .len = htonl(40) },
+	};
+	uint8_t buf[sizeof(h[0]) + 40];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		memcpy(buf, &h[i], sizeof(h[i]));
+		build_tcp4(buf + sizeof(h[i]), "10.9.0.2", "10.9.0.1", 5, 0);
+		protocol_case(_metadata, self, buf,
+			      h[i].len ? sizeof(buf) : sizeof(h[i]), -1);
+	}
+}
+
+/*
+ * Super-packets whose metadata lies: dropped and counted (rx_invalid), the
+ * peer stays.
+ */
+TEST_F(hostile, gso_invalid)
+{
+	static uint8_t zero[1100], udp[3100], icmp[3100], trunc[40], doff4[3100],
+		doffbig[100], small[1100], equal[1040], segs[3100], frag[3100],
+		bcast[3100];
+	const uint8_t *pay[] = { zero, udp, icmp, trunc, doff4, doffbig, small,
+				 equal, segs, frag, bcast };
+	uint16_t gso[] = { 0, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 10,
+			   1000, 1000 };
+	size_t lens[sizeof(pay) / sizeof(pay[0])];
+
+	/* segment size 0 */
+	lens[0] = build_tcp4(zero, "10.9.0.2", "10.9.0.1", 5, 1060);
+	/* not TCP: UDP, ICMP */
+	lens[1] = build_tcp4(udp, "10.9.0.2", "10.9.0.1", 5, 3000);
+	udp[9] = IPPROTO_UDP;
+	lens[2] = build_tcp4(icmp, "10.9.0.2", "10.9.0.1", 5, 3000);
+	icmp[9] = IPPROTO_ICMP;
+	/* TCP header cut short by the IP length */
+	lens[3] = build_tcp4(trunc, "10.9.0.2", "10.9.0.1", 5, 0) - 10;
+	trunc[3] = (uint8_t)lens[3];
+	/* data offset below 5 words, and beyond the packet */
+	lens[4] = build_tcp4(doff4, "10.9.0.2", "10.9.0.1", 5, 3000);
+	doff4[20 + 12] = 4 << 4;
+	lens[5] = build_tcp4(doffbig, "10.9.0.2", "10.9.0.1", 5, 20);
+	doffbig[20 + 12] = 15 << 4;
+	/* payload smaller than, and equal to, the segment size */
+	lens[6] = build_tcp4(small, "10.9.0.2", "10.9.0.1", 5, 999);
+	lens[7] = build_tcp4(equal, "10.9.0.2", "10.9.0.1", 5, 1000);
+	/* 300 segments: more than a frame may stand for */
+	lens[8] = build_tcp4(segs, "10.9.0.2", "10.9.0.1", 5, 3000);
+	/* a fragment (MF) */
+	lens[9] = build_tcp4(frag, "10.9.0.2", "10.9.0.1", 5, 3000);
+	frag[6] = 0x20;
+	/* TCP to the subnet broadcast */
+	lens[10] = build_tcp4(bcast, "10.9.0.2", "10.9.0.255", 5, 3000);
+	drop_case_gso(_metadata, self, pay, lens, gso, 11,
+		      LTUN_STATS_A_RX_INVALID);
+}
+
+/*
+ * A segment (headers + segment size) over the MTU is too big, for this
+ * host or for another peer, however small the frame.
+ */
+TEST_F(hostile, gso_segment_over_mtu)
+{
+	static uint8_t local[3100], fwd[3100];
+	const uint8_t *pay[2] = { local, fwd };
+	uint16_t gso[2] = { 1241, 1241 };
+	size_t lens[2];
+
+	ASSERT_EQ(0, run("ip link set " DEV " mtu 1280"));
+	lens[0] = build_tcp4(local, "10.9.0.2", "10.9.0.1", 5, 3000);
+	lens[1] = build_tcp4(fwd, "10.9.0.2", "10.9.0.3", 5, 3000);
+	drop_case_gso(_metadata, self, pay, lens, gso, 2,
+		      LTUN_STATS_A_RX_TOO_BIG);
+	EXPECT_EQ(0, peer_stat(&self->nl, self->ifindex, self->good_id,
+			       LTUN_STATS_A_FORWARDED));
+}
+
+#define GSO_XFER_BYTES (4u << 20)
+#define GSO_PORT 5201
+
+static void pattern(uint8_t *buf, size_t len, size_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((off + i) * 7 + ((off + i) >> 13));
+}
+
+/*
+ * The far side of gso_transfer, in a child with its own network namespace:
+ * device lth1 at 10.9.0.2 with the other end of the kTLS pair as its peer
+ * (flags given at PEER_NEW), a TCP server that checks every byte. Writes
+ * the peer's received packet count to out, exits 0 if all bytes matched.
+ */
+static int gso_far_side(int fd, uint32_t flags, int ready, int out)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(GSO_PORT) };
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	struct ltun_aip aip = ltun_aip4("10.9.0.1", 32);
+	static uint8_t buf[65536], want[65536];
+	struct ltun_peer_info p;
+	struct ltun_nl nl;
+	size_t got = 0;
+	uint32_t id, ifindex;
+	int ls, cs, one = 1;
+	ssize_t n;
+
+	if (unshare(CLONE_NEWNET) || loopback_up() ||
+	    run("ip link add lth1 type ltun && "
+		"ip addr add 10.9.0.2/24 dev lth1 && ip link set lth1 up"))
+		return 10;
+	ifindex = if_nametoindex("lth1");
+	if (ltun_nl_open(&nl))
+		return 11;
+	o.fd = fd;
+	o.aips = &aip;
+	o.n_aips = 1;
+	o.set_aips = true;
+	o.flags = flags;
+	if (ltun_peer_new_opts(&nl, ifindex, &o, &id))
+		return 12;
+	close(fd);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "10.9.0.2", &sa.sin_addr);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
+		return 13;
+	if (write(ready, "r", 1) != 1)
+		return 14;
+	cs = accept(ls, NULL, NULL);
+	if (cs < 0)
+		return 15;
+	while ((n = recv(cs, buf, sizeof(buf), 0)) > 0) {
+		pattern(want, (size_t)n, got);
+		if (memcmp(buf, want, (size_t)n))
+			return 16;
+		got += (size_t)n;
+	}
+	if (n < 0 || got != GSO_XFER_BYTES)
+		return 17;
+	if (ltun_peer_get(&nl, ifindex, id, &p))
+		return 18;
+	if (write(out, &p.stats.v[LTUN_STATS_A_RX_PACKETS], sizeof(uint64_t)) !=
+	    sizeof(uint64_t))
+		return 19;
+	close(cs);
+	close(ls);
+	ltun_nl_close(&nl);
+	return 0;
+}
+
+/*
+ * A real TCP transfer between this namespace's lth0 and a second device in
+ * another namespace, over a kTLS pair, with LTUN_PEER_F_GSO on both peers
+ * (given at PEER_NEW on one side, by PEER_SET on the other): every byte
+ * arrives, and the receiving peer counts far fewer packets than MSS-sized
+ * segments would need, so super-packets crossed whole. Then the flag is
+ * cleared again by PEER_SET: the same transfer is cut into segments.
+ */
+static void gso_transfer(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(hostile) *self, bool gso)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(GSO_PORT) };
+	struct ltun_peer_opts o = LTUN_PEER_OPTS_NONE;
+	static uint8_t buf[65536];
+	struct ltun_peer_info p;
+	uint64_t rx_packets = 0, segments = GSO_XFER_BYTES / 1448;
+	int fds[2], ready[2], out[2], status, cs;
+	uint32_t id;
+	size_t sent = 0;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, ktls_pair(AF_INET, fds));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(out));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(fds[0]);
+		_exit(gso_far_side(fds[1], gso ? LTUN_PEER_F_GSO : 0, ready[1],
+				   out[1]));
+	}
+	close(fds[1]);
+	close(ready[1]);
+	close(out[1]);
+	ASSERT_EQ(0, attach_fd(_metadata, &self->nl, self->ifindex, fds[0],
+			       "10.9.0.2", &id));
+	/* Taken at PEER_NEW without the flag, set (or left off) by PEER_SET;
+	 * PEER_SET may not touch the other flags.
+	 */
+	o.flags = LTUN_PEER_F_PLAINTEXT | (gso ? LTUN_PEER_F_GSO : 0);
+	ASSERT_EQ(-EINVAL, ltun_peer_set(&self->nl, self->ifindex, id, &o));
+	o.flags = gso ? LTUN_PEER_F_GSO : 0;
+	ASSERT_EQ(0, ltun_peer_set(&self->nl, self->ifindex, id, &o))
+		TH_LOG("PEER_SET flags: %s", self->nl.extack);
+	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p));
+	ASSERT_EQ((uint32_t)o.flags, p.flags);
+
+	/* How big TCP makes its super-packets follows its pacing rate, so
+	 * on a slow machine they stay small: ask for at least 16 segments
+	 * each, so the count below does not depend on the speed.
+	 */
+	ASSERT_EQ(0, run("sysctl -qw net.ipv4.tcp_min_tso_segs=16"));
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("far side did not start");
+	cs = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, cs);
+	inet_pton(AF_INET, "10.9.0.2", &sa.sin_addr);
+	ASSERT_EQ(0, connect(cs, (struct sockaddr *)&sa, sizeof(sa)))
+		TH_LOG("connect through the tunnel: %m");
+	while (sent < GSO_XFER_BYTES) {
+		size_t chunk = GSO_XFER_BYTES - sent;
+
+		if (chunk > sizeof(buf))
+			chunk = sizeof(buf);
+		pattern(buf, chunk, sent);
+		ASSERT_EQ(0, send_all(cs, buf, chunk));
+		sent += chunk;
+	}
+	close(cs);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("far side failed: step %d",
+						 WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(rx_packets), read(out[0], &rx_packets,
+					   sizeof(rx_packets)));
+	TH_LOG("%u bytes in %llu packets (%llu MSS-sized segments)",
+	       GSO_XFER_BYTES, (unsigned long long)rx_packets,
+	       (unsigned long long)segments);
+	if (gso) {
+		EXPECT_GT(segments / 4, rx_packets)
+			TH_LOG("no super-packets crossed");
+	} else {
+		EXPECT_LE(segments, rx_packets)
+			TH_LOG("super-packets sent to a peer without GSO");
+	}
+	close(ready[0]);
+	close(out[0]);
+	/* The far side's namespace is gone with it: so is our peer, soon. */
+	ltun_peer_del(&self->nl, self->ifindex, id);
+	ASSERT_GOOD_PEER_WORKS();
+}
+
+TEST_F_TIMEOUT(hostile, gso_transfer, 120)
+{
+	gso_transfer(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(hostile, gso_transfer_segmented, 120)
+{
+	gso_transfer(_metadata, self, false);
 }
 
 /* --- frames that never complete (TIMEOUT) -------------------------------- */

@@ -16,7 +16,8 @@
  *    ASan-poisoned), nor past a DATA payload (parsed again from an
  *    exact-size copy, which must give the same answer);
  *  - a frame lies inside the buffer, its length is at most
- *    LTUN_WIRE_MAX_DATA, its flags are zero;
+ *    LTUN_WIRE_MAX_DATA, its flags are zero or GSO on a DATA frame, and
+ *    only a GSO frame has a segment size;
  *  - the tail kept after a pass is shorter than one maximal frame, so the
  *    buffer always has room for the next read (a full buffer would make
  *    the kernel read 0 bytes, which is EOF);
@@ -24,7 +25,10 @@
  *    bad header are those of the whole stream framed at once by the rule
  *    of uapi/linux/ltun_wire.h;
  *  - an accepted inner packet is one whole IPv4/IPv6 packet whose length
- *    field is the payload length, and its addresses lie inside it.
+ *    field is the payload length, and its addresses lie inside it;
+ *  - the super-packet of a GSO frame, when ltun_gso_parse() accepts it,
+ *    is TCP with its headers inside it and 2..LTUN_GSO_MAX_SEGS segments
+ *    within the MTU.
  */
 #include <errno.h>
 #include <string.h>
@@ -71,7 +75,14 @@ static size_t reference(const u8 *s, size_t n, struct seen *out, long *bad)
 	while (n - pos >= LTUN_FRAME_HDR_LEN) {
 		u32 len = be32(s + pos + 4);
 
-		if (s[pos + 1] || be16(s + pos + 2) || len > LTUN_WIRE_MAX_DATA) {
+		u8 flags = s[pos + 1];
+
+		/* Only DATA may carry a flag, only the GSO one, and only it
+		 * gives the reserved field a meaning.
+		 */
+		if ((flags & ~LTUN_WIRE_F_GSO) ||
+		    (flags && s[pos] != LTUN_WIRE_DATA) ||
+		    (!flags && be16(s + pos + 2)) || len > LTUN_WIRE_MAX_DATA) {
 			*bad = (long)pos;
 			break;
 		}
@@ -86,7 +97,48 @@ static size_t reference(const u8 *s, size_t n, struct seen *out, long *bad)
 	return k;
 }
 
-static void check_inner(const u8 *pkt, u32 len)
+/*
+ * ltun_gso_parse() on an accepted inner packet, as rx.c calls it for a GSO
+ * frame (device MTU 1500), in place and on an exact-size copy: a success
+ * describes a TCP super-packet whose headers lie inside it and whose
+ * segments are more than one, at most LTUN_GSO_MAX_SEGS, each within the
+ * MTU.
+ */
+static void check_gso(const u8 *pkt, u32 len, const struct ltun_inner *in,
+		      u16 gso_size)
+{
+	const u32 mtu = 1500;
+	struct ltun_gso a = { 0 }, b = { 0 };
+	u8 *copy = fuzz_dup(pkt, len);
+	struct ltun_inner cin = *in;
+	int ra, rb;
+
+	cin.saddr = copy + (in->saddr - pkt);
+	cin.daddr = copy + (in->daddr - pkt);
+	ra = ltun_gso_parse(pkt, len, in, gso_size, mtu, &a);
+	rb = ltun_gso_parse(copy, len, &cin, gso_size, mtu, &b);
+	FUZZ_CHECK(ra == rb, "gso: in place %d, exact copy %d", ra, rb);
+	fuzz_free(copy);
+	if (ra) {
+		FUZZ_CHECK(ra == -EINVAL || ra == -EMSGSIZE, "gso error %d", ra);
+		return;
+	}
+	FUZZ_CHECK(a.thoff == b.thoff && a.hlen == b.hlen && a.segs == b.segs,
+		   "gso: copy parsed differently");
+	FUZZ_CHECK(pkt[in->family == 4 ? 9 : 6] == 6, "gso on a non-TCP packet");
+	FUZZ_CHECK(a.thoff == (in->family == 4 ? (pkt[0] & 15) * 4 : 40),
+		   "TCP header at %u", a.thoff);
+	FUZZ_CHECK(a.hlen >= a.thoff + 20u && a.hlen <= len &&
+		   a.hlen == a.thoff + (pkt[a.thoff + 12] >> 4) * 4u,
+		   "headers %u of %u bytes", a.hlen, len);
+	FUZZ_CHECK(gso_size > 0 && a.hlen + gso_size <= mtu, "segment size %u", gso_size);
+	FUZZ_CHECK(len - a.hlen > gso_size, "%u payload bytes, segment size %u",
+		   len - a.hlen, gso_size);
+	FUZZ_CHECK(a.segs >= 2 && a.segs <= LTUN_GSO_MAX_SEGS &&
+		   a.segs == (len - a.hlen + gso_size - 1) / gso_size, "%u segments", a.segs);
+}
+
+static void check_inner(const u8 *pkt, u32 len, u8 flags, u16 gso_size)
 {
 	struct ltun_inner a = { 0 }, b = { 0 };
 	u8 *copy = fuzz_dup(pkt, len);
@@ -119,6 +171,8 @@ static void check_inner(const u8 *pkt, u32 len)
 			   be16(pkt + 4), len);
 	}
 	fuzz_free(copy);
+	if (flags & LTUN_WIRE_F_GSO)
+		check_gso(pkt, len, &a, gso_size);
 }
 
 /* The readable part of rx_buf is exactly [0, fill). */
@@ -201,14 +255,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(f.len <= LTUN_WIRE_MAX_DATA, "len %u", f.len);
 			FUZZ_CHECK(LTUN_FRAME_HDR_LEN + f.len <= left, "frame of %u in %zu bytes",
 				   f.len, left);
-			FUZZ_CHECK(f.flags == 0, "flags %#x accepted", f.flags);
+			FUZZ_CHECK(f.flags == 0 || (f.flags == LTUN_WIRE_F_GSO &&
+						    f.type == LTUN_WIRE_DATA),
+				   "flags %#x accepted on type %u", f.flags, f.type);
+			FUZZ_CHECK(f.flags || !f.gso_size, "segment size %u without GSO",
+				   f.gso_size);
 			FUZZ_CHECK(n_got < MAX_FRAMES, "too many frames");
 			got[n_got].off = base + (size_t)(p - rx_buf);
 			got[n_got].type = f.type;
 			got[n_got].len = f.len;
 			n_got++;
 			if (f.type == LTUN_WIRE_DATA)
-				check_inner(f.payload, f.len);
+				check_inner(f.payload, f.len, f.flags, f.gso_size);
 			p += LTUN_FRAME_HDR_LEN + f.len;
 			left -= LTUN_FRAME_HDR_LEN + f.len;
 		}

@@ -127,6 +127,61 @@ static void ipv6(uint16_t payload, const char *src, const char *dst)
 		put8((uint8_t)i);
 }
 
+/* A TCP header of doff words (options: NOPs), flags ACK|PSH. */
+static void tcph(unsigned int doff)
+{
+	put16(40000);
+	put16(5201);
+	put32(1);
+	put32(1);
+	put8((uint8_t)(doff << 4));
+	put8(0x18);
+	put16(65535);
+	put16(0);			/* pseudo-header sum: any value */
+	put16(0);
+	for (unsigned int i = 5; i < doff; i++)
+		put32(0x01010101);
+}
+
+/* An IPv4 TCP packet of total bytes, headers included. */
+static void tcp4(uint16_t total, unsigned int doff)
+{
+	uint8_t a[4];
+
+	put8(0x45);
+	put8(0);
+	put16(total);
+	put32(0x12344000);		/* id, DF */
+	put8(64);
+	put8(6);
+	put16(0);
+	inet_pton(AF_INET, "10.9.0.2", a);
+	put(a, 4);
+	inet_pton(AF_INET, "10.9.0.1", a);
+	put(a, 4);
+	tcph(doff);
+	for (size_t i = 20 + 4 * doff; i < total; i++)
+		put8((uint8_t)i);
+}
+
+/* An IPv6 TCP packet with payload bytes after the fixed header. */
+static void tcp6(uint16_t payload, unsigned int doff)
+{
+	uint8_t a[16];
+
+	put32(0x60000000);
+	put16(payload);
+	put8(6);
+	put8(64);
+	inet_pton(AF_INET6, "fd09::2", a);
+	put(a, 16);
+	inet_pton(AF_INET6, "fd09::1", a);
+	put(a, 16);
+	tcph(doff);
+	for (size_t i = 4 * doff; i < payload; i++)
+		put8((uint8_t)i);
+}
+
 static void data4(uint16_t total)
 {
 	hdr(LTUN_WIRE_DATA, 0, 0, total);
@@ -181,7 +236,7 @@ static void gen_kernel(void)
 
 	cuts(2, 3);
 	data4(40);
-	hdr(LTUN_WIRE_DATA, 1, 0, 40);	/* flags set: the peer is dropped */
+	hdr(LTUN_WIRE_DATA, 2, 0, 40);	/* unknown flag: the peer is dropped */
 	ipv4(40, 0, "10.9.0.2", "10.9.0.1");
 	save("kframe", "bad-flags");
 
@@ -194,6 +249,38 @@ static void gen_kernel(void)
 	hdr(LTUN_WIRE_DATA, 0, 0, 1000);	/* promises more than arrives */
 	ipv4(20, 0, "10.9.0.2", "10.9.0.1");
 	save("kframe", "truncated");
+
+	/* GSO frames: super-packets of 45 and 3 segments, then a flag
+	 * where none belongs and a segment size without the flag (both end
+	 * the peer).
+	 */
+	cuts(3, 6);
+	hdr(LTUN_WIRE_DATA, LTUN_WIRE_F_GSO, 1448, 65000);
+	tcp4(65000, 8);
+	hdr(LTUN_WIRE_DATA, LTUN_WIRE_F_GSO, 1000, 40u + 3000);
+	tcp6(3000, 5);
+	hdr(LTUN_WIRE_DATA, LTUN_WIRE_F_GSO, 0, 200);	/* size 0: dropped */
+	tcp4(200, 5);
+	save("kframe", "gso");
+
+	cuts(2, 7);
+	hdr(LTUN_WIRE_DATA, LTUN_WIRE_F_GSO, 100, 500);
+	tcp4(500, 5);
+	hdr(LTUN_WIRE_KEEPALIVE, LTUN_WIRE_F_GSO, 0, 0);
+	save("kframe", "gso-keepalive");
+
+	cuts(2, 8);
+	hdr(LTUN_WIRE_DATA, 0, 1448, 40);
+	tcp4(40, 5);
+	save("kframe", "size-without-gso");
+
+	tcp4(3000, 5);
+	put16(1000);			/* read as the segment size */
+	buf[2] = (uint8_t)(3002 >> 8);
+	buf[3] = (uint8_t)3002;
+	save("kinner", "tcp4-gso");
+	tcp6(2000, 10);
+	save("kinner", "tcp6-gso");
 
 	ipv4(20, 0, "10.9.0.2", "10.9.0.1");
 	save("kinner", "ipv4-min");

@@ -8,6 +8,7 @@
 #define LTUN_FUZZ_KSHIM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef uint8_t u8;

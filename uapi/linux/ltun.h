@@ -162,12 +162,16 @@ enum ltun_peer_a {
  * enum ltun_peer_flags - values of %LTUN_PEER_A_FLAGS
  * @LTUN_PEER_F_PLAINTEXT: accept a TCP socket without kTLS. Traffic then
  *	crosses the underlay unencrypted: for tests and benchmarks only.
+ * @LTUN_PEER_F_GSO: the far end accepts %LTUN_WIRE_F_GSO frames (TCP
+ *	super-packets of up to 64 KiB). The only flag PEER_SET may change (a
+ *	renewal re-negotiates it).
  */
 enum ltun_peer_flags {
 	LTUN_PEER_F_PLAINTEXT = 1U << 0,
+	LTUN_PEER_F_GSO = 1U << 1,
 };
 
-#define LTUN_PEER_F_ALL (LTUN_PEER_F_PLAINTEXT)
+#define LTUN_PEER_F_ALL (LTUN_PEER_F_PLAINTEXT | LTUN_PEER_F_GSO)
 
 #define LTUN_PEER_NAME_MAX		256
 #define LTUN_KEEPALIVE_DEFAULT_MS	10000
@@ -191,12 +195,14 @@ enum ltun_peer_flags {
  * @LTUN_PEER_CHANGE_ALLOWED_IPS: the allowed prefixes were replaced
  * @LTUN_PEER_CHANGE_KEEPALIVE: keepalive interval or timeout changed
  * @LTUN_PEER_CHANGE_NAME: the name changed
+ * @LTUN_PEER_CHANGE_FLAGS: the flags changed (%LTUN_PEER_F_GSO)
  */
 enum ltun_peer_changes {
 	LTUN_PEER_CHANGE_SOCKET		= 1U << 0,
 	LTUN_PEER_CHANGE_ALLOWED_IPS	= 1U << 1,
 	LTUN_PEER_CHANGE_KEEPALIVE	= 1U << 2,
 	LTUN_PEER_CHANGE_NAME		= 1U << 3,
+	LTUN_PEER_CHANGE_FLAGS		= 1U << 4,
 };
 
 /**

@@ -18,8 +18,10 @@
 /**
  * struct ltun_wire_hdr - header in front of every frame
  * @type: &enum ltun_wire_type
- * @flags: must be zero for now; receivers drop frames with unknown flags
- * @reserved: must be zero
+ * @flags: &enum ltun_wire_flags; a receiver ends the connection on a bit it
+ *	does not know
+ * @reserved: must be zero, except in a DATA frame with %LTUN_WIRE_F_GSO,
+ *	where it is the segment size
  * @len: payload length in bytes, not counting this header
  */
 struct ltun_wire_hdr {
@@ -45,6 +47,24 @@ enum ltun_wire_type {
 	LTUN_WIRE_WELCOME	= 17,
 	LTUN_WIRE_REFUSE	= 18,
 };
+
+/**
+ * enum ltun_wire_flags - bits of &ltun_wire_hdr.flags
+ * @LTUN_WIRE_F_GSO: DATA only: the payload is one TCP super-packet (IPv4,
+ *	or IPv6 with TCP as the first next header) whose TCP checksum holds
+ *	only the pseudo-header sum (as CHECKSUM_PARTIAL leaves it), and
+ *	&ltun_wire_hdr.reserved (big endian) is the segment size: TCP payload
+ *	bytes per segment, more than 0. The packet stands for 2 to
+ *	%LTUN_WIRE_GSO_MAX_SEGS segments, none (headers plus segment size)
+ *	longer than the receiver's MTU. Sent only to a peer that accepts it
+ *	(%LTUN_PEER_F_GSO); the receiver drops one that breaks these rules.
+ */
+enum ltun_wire_flags {
+	LTUN_WIRE_F_GSO		= 0x01,
+};
+
+/* Most segments one GSO frame may stand for. */
+#define LTUN_WIRE_GSO_MAX_SEGS	64
 
 /* Largest DATA payload: one IP packet of at most 64 KiB. */
 #define LTUN_WIRE_MAX_DATA	65535
