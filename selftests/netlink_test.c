@@ -1149,8 +1149,9 @@ TEST_F(dev, peer_set_allowed_ips)
 	EXPECT_EQ(1, p.n_aips);
 	EXPECT_TRUE(has_aip(&p, &old));
 
+	/* only the gso flag may change after PEER_NEW */
 	o = (struct ltun_peer_opts)LTUN_PEER_OPTS_NONE;
-	o.flags = 0;
+	o.flags = LTUN_PEER_F_PLAINTEXT;
 	ASSERT_REFUSED(&self->nl, ltun_peer_set(&self->nl, self->ifindex, ida, &o),
 		       EINVAL);
 	o.flags = -1;
