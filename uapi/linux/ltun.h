@@ -162,9 +162,11 @@ enum ltun_peer_a {
  * enum ltun_peer_flags - values of %LTUN_PEER_A_FLAGS
  * @LTUN_PEER_F_PLAINTEXT: accept a TCP socket without kTLS. Traffic then
  *	crosses the underlay unencrypted: for tests and benchmarks only.
+ * @LTUN_PEER_F_GSO: the far end accepts %LTUN_WIRE_F_GSO frames
  */
 enum ltun_peer_flags {
 	LTUN_PEER_F_PLAINTEXT = 1U << 0,
+	LTUN_PEER_F_GSO = 1U << 1,
 };
 
 #define LTUN_PEER_F_ALL (LTUN_PEER_F_PLAINTEXT)
