@@ -438,3 +438,38 @@ gen_crl() {
 		mv crl.pem.new crl.pem
 	) >>"$LTUN_TMP/openssl-ca.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-ca.log"; return 1; }
 }
+
+# ---- ltunctl with extra options ---------------------------------------
+
+# start_server_with ADDR OPTION...: start_server with more "ltunctl server"
+# options (e.g. cipher LIST). Sets SRV_PID, log in $LTUN_TMP/server.log.
+start_server_with() {
+	local addr=$1 ep
+	shift
+	case $addr in *:*) ep="[$addr]:$LT_PORT" ;; *) ep="$addr:$LT_PORT" ;; esac
+	bg_run SRV_PID ip netns exec "$NS_SRV" "$LTUNCTL" server lt0 listen "$ep" \
+		cert "$CERTS/srv.pem" key "$CERTS/srv.key" ca "$CERTS/ca.pem" "$@" \
+		>>"$LTUN_TMP/server.log" 2>&1
+	wait_for 10 port_listening "$NS_SRV" "$LT_PORT"
+}
+
+# client_connect_with ADDR OPTION...: client_connect with more "peer add"
+# options. Output appended to $LTUN_TMP/client.log.
+client_connect_with() {
+	local addr=$1 ep
+	shift
+	case $addr in *:*) ep="[$addr]:$LT_PORT" ;; *) ep="$addr:$LT_PORT" ;; esac
+	lt_timeout 30 ip netns exec "$NS_CLI" "$LTUNCTL" peer add lt0 remote "$ep" \
+		ca "$CERTS/ca.pem" cert "$CERTS/cli.pem" key "$CERTS/cli.key" "$@" \
+		>>"$LTUN_TMP/client.log" 2>&1
+}
+
+# module_accepts_gso: the module under test was built from a uapi header
+# whose LTUN_PEER_F_ALL (the flags PEER_NEW accepts) includes
+# LTUN_PEER_F_GSO. Independent of ltunctl's own probe. Exit 2: unknown.
+module_accepts_gso() {
+	command -v gcc >/dev/null || return 2
+	grep -q LTUN_PEER_F_GSO "$LTUN_SRC/uapi/linux/ltun.h" || return 1
+	printf '#include <linux/ltun.h>\n_Static_assert(LTUN_PEER_F_ALL & LTUN_PEER_F_GSO, "");\n' |
+		gcc -fsyntax-only -I"$LTUN_SRC/uapi" -x c - 2>/dev/null
+}

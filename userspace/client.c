@@ -21,7 +21,10 @@ void usage_peer_add(FILE *f)
 	fprintf(f,
 		"  ltunctl peer add DEV server HOST:PORT ca FILE [cert FILE key FILE]\n"
 		"                   [name SERVER-NAME] [address CIDR]... [prefix CIDR]...\n"
-		"                   [keepalive MS] [timeout MS] [persist [renew SECONDS]]\n");
+		"                   [keepalive MS] [timeout MS] [cipher LIST]\n"
+		"                   [persist [renew SECONDS]]\n"
+		"    LIST: aes-128-gcm,aes-256-gcm,chacha20-poly1305 (default), a subset,\n"
+		"          in the order of preference\n");
 }
 
 /* One "KEYWORD VALUE" option that may be given once. */
@@ -59,7 +62,8 @@ static int parse_ms(const char *kw, const char *val, uint32_t *out)
 
 static int parse_opts(int argc, char **argv, struct client_opts *o)
 {
-	const char *keepalive = NULL, *timeout = NULL, *renew = NULL;
+	const char *keepalive = NULL, *timeout = NULL, *renew = NULL, *cipher = NULL;
+	char why[160];
 	int ret;
 
 	memset(o, 0, sizeof(*o));
@@ -98,6 +102,8 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 			ret = once(&timeout, kw, val);
 		else if (!strcmp(kw, "renew"))
 			ret = once(&renew, kw, val);
+		else if (!strcmp(kw, "cipher"))
+			ret = once(&cipher, kw, val);
 		else
 			ret = usage_error(CMD, "unknown keyword '%s'", kw);
 		if (ret)
@@ -117,6 +123,11 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 							      : LTUN_KEEPALIVE_DEFAULT_MS))
 		return usage_error(CMD, "timeout must be longer than the keepalive interval (%u ms)",
 				   o->keepalive_ms ? o->keepalive_ms : LTUN_KEEPALIVE_DEFAULT_MS);
+	if (cipher) {
+		if (tls_ciphers_parse(cipher, &o->ciphers, why, sizeof(why)) < 0)
+			return usage_error(CMD, "cipher '%s': %s", cipher, why);
+		o->has_ciphers = true;
+	}
 	if (renew && !o->persist)
 		return usage_error(CMD, "'renew' needs 'persist' (only a persistent client renews)");
 	o->renew_s = CLIENT_RENEW_DEFAULT_S;
@@ -168,6 +179,8 @@ int cmd_peer_add(int argc, char **argv)
 		errmsg(CMD, "%s", err);
 		goto out;
 	}
+	if (c->o.has_ciphers)
+		tls_creds_set_ciphers(c->creds, &c->o.ciphers);
 	if (client_connect(c, err, sizeof(err)) < 0) {
 		errmsg(CMD, "%s", err);
 		goto out;

@@ -31,6 +31,8 @@ struct client_opts {
 	uint32_t keepalive_ms, timeout_ms;	/* 0: the kernel's default */
 	bool persist;
 	uint32_t renew_s;		/* persist: renew this often */
+	bool has_ciphers;		/* "cipher": offer only these */
+	struct tls_ciphers ciphers;
 };
 
 /* One session: what the server granted and what we did with it. */
@@ -38,6 +40,7 @@ struct client_sess {
 	uint32_t id;			/* our kernel peer, 0 when down */
 	char remote[ADDR_STRLEN];
 	char cipher[32];
+	bool gso;			/* LTUN_PEER_F_GSO negotiated */
 	struct hello_msg w;		/* the WELCOME of this session */
 	bool has_token;
 	uint32_t token_id;		/* the server's peer id, for RENEW */

@@ -37,6 +37,7 @@ enum kind {
 	K_ONOFF,
 	K_HOSTPORT,
 	K_STR,		/* anything (file names, a command) */
+	K_CIPHERS,	/* a cipher list */
 };
 
 enum where { W_IFACE, W_CMD };
@@ -80,6 +81,7 @@ static const struct key keys[] = {
 	  1, SRV_MAX_HANDSHAKES_MAX },
 	{ S_SERVER, "MaxHandshakesPerSource", K_U32, false, W_CMD, "max-handshakes-per-source",
 	  0, SRV_MAX_HANDSHAKES_MAX },
+	{ S_SERVER, "Cipher", K_CIPHERS, false, W_CMD, "cipher", 0, 0 },
 
 	{ S_CLIENT, "Server", K_HOSTPORT, false, W_CMD, "server", 0, 0 },
 	{ S_CLIENT, "CA", K_STR, false, W_CMD, "ca", 0, 0 },
@@ -93,6 +95,7 @@ static const struct key keys[] = {
 	{ S_CLIENT, "Timeout", K_U32, false, W_CMD, "timeout",
 	  LTUN_KEEPALIVE_MIN_MS, LTUN_KEEPALIVE_MAX_MS },
 	{ S_CLIENT, "Renew", K_U32, false, W_CMD, "renew", CLIENT_RENEW_MIN_S, 7 * 86400 },
+	{ S_CLIENT, "Cipher", K_CIPHERS, false, W_CMD, "cipher", 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -191,6 +194,14 @@ static int check_value(struct loader *l, const struct key *k, const char *val)
 		if (split_host_port(val, buf, sizeof(buf), &host, &port, &why) < 0)
 			return lerr(l, "%s '%s': %s", k->key, val, why);
 		break;
+	case K_CIPHERS: {
+		struct tls_ciphers cs;
+		char why[160];
+
+		if (tls_ciphers_parse(val, &cs, why, sizeof(why)) < 0)
+			return lerr(l, "%s '%s': %s", k->key, val, why);
+		break;
+	}
 	case K_STR:
 		break;
 	}

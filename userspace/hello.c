@@ -23,6 +23,7 @@
 #define TLS_RECORD_ALERT	21
 #define ADDR_TLV_LEN		20
 #define TOKEN_TLV_LEN		(4 + HELLO_TOKEN_LEN)
+#define FEATURES_TLV_LEN	4
 
 static int send_all(int fd, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
@@ -87,9 +88,20 @@ static uint8_t *put_token(uint8_t *p, uint16_t type, uint32_t id, const uint8_t 
 	return p + 4 + TOKEN_TLV_LEN;
 }
 
-/* The largest message hello_send can build: every list full, one token. */
+static uint8_t *put_u32(uint8_t *p, uint16_t type, uint32_t v)
+{
+	uint16_t t = htons(type), l = htons(FEATURES_TLV_LEN);
+	uint32_t bv = htonl(v);
+
+	memcpy(p, &t, 2);
+	memcpy(p + 2, &l, 2);
+	memcpy(p + 4, &bv, 4);
+	return p + 4 + FEATURES_TLV_LEN;
+}
+
+/* The largest message hello_send can build: every list full, one token, features. */
 #define HELLO_BUF_LEN (4 + (2 * HELLO_MAX_ADDRS + HELLO_MAX_PREFIXES + HELLO_MAX_ROUTES) * \
-		       (4 + ADDR_TLV_LEN) + (4 + TOKEN_TLV_LEN))
+		       (4 + ADDR_TLV_LEN) + (4 + TOKEN_TLV_LEN) + (4 + FEATURES_TLV_LEN))
 _Static_assert(HELLO_BUF_LEN <= LTUN_WIRE_MAX_CTRL, "HELLO/WELCOME must fit a control frame");
 
 int hello_send(int fd, uint8_t type, const struct hello_msg *m, char *err, size_t errlen)
@@ -120,6 +132,8 @@ int hello_send(int fd, uint8_t type, const struct hello_msg *m, char *err, size_
 		p = put_token(p, HELLO_TLV_TOKEN, m->peer_id, m->token);
 	if (m->has_renew)
 		p = put_token(p, HELLO_TLV_RENEW, m->peer_id, m->token);
+	if (m->has_features)
+		p = put_u32(p, HELLO_TLV_FEATURES, m->features);
 	return send_frame(fd, type, buf, (size_t)(p - buf), err, errlen);
 }
 
@@ -221,6 +235,7 @@ static const char *tlv_name(uint16_t t)
 	case HELLO_TLV_ROUTE:		return "ROUTE";
 	case HELLO_TLV_TOKEN:		return "TOKEN";
 	case HELLO_TLV_RENEW:		return "RENEW";
+	case HELLO_TLV_FEATURES:	return "FEATURES";
 	default:			return "unknown";
 	}
 }
@@ -325,6 +340,22 @@ int hello_parse(const uint8_t *p, size_t len, struct hello_msg *m, char *err, si
 				m->has_token = 1;
 			else
 				m->has_renew = 1;
+			break;
+		}
+		case HELLO_TLV_FEATURES: {
+			uint32_t f;
+
+			if (l != FEATURES_TLV_LEN) {
+				snprintf(err, errlen, "malformed hello: bad %s TLV", tlv_name(t));
+				return -1;
+			}
+			if (m->has_features) {
+				snprintf(err, errlen, "malformed hello: more than one FEATURES");
+				return -1;
+			}
+			memcpy(&f, v, 4);
+			m->features = ntohl(f);
+			m->has_features = 1;
 			break;
 		}
 		default:

@@ -28,6 +28,12 @@
  *  RENEW        HELLO: {be32 session id, 32 bytes} as received in TOKEN:
  *               this connection replaces that session's current one (the
  *               server answers WELCOME with the same addresses, or REFUSE).
+ *  FEATURES     be32 bitmask, at most once. HELLO: what the client's side
+ *               supports; WELCOME: the bits both sides support (the
+ *               server's answer, on a renewal too). A peer that sends no
+ *               FEATURES supports none. Unknown bits are ignored.
+ *               HELLO_FEAT_GSO: "my kernel accepts LTUN_WIRE_F_GSO frames";
+ *               both sides set LTUN_PEER_F_GSO iff WELCOME has it.
  * ADDR, SERVER_ADDR, PREFIX and ROUTE share one 20-byte value:
  * {u8 family 4|6, u8 prefixlen, 2 reserved, 16 address bytes}.
  */
@@ -37,6 +43,8 @@
 #define HELLO_TLV_ROUTE		4
 #define HELLO_TLV_TOKEN		5
 #define HELLO_TLV_RENEW		6
+#define HELLO_TLV_FEATURES	7
+#define HELLO_FEAT_GSO		(1U << 0)
 #define HELLO_MAX_ADDRS		8
 #define HELLO_MAX_PREFIXES	16
 #define HELLO_MAX_ROUTES	16
@@ -58,6 +66,8 @@ struct hello_msg {
 	int has_renew;				/* RENEW (HELLO) */
 	uint32_t peer_id;			/* session id of TOKEN or RENEW */
 	uint8_t token[HELLO_TOKEN_LEN];		/* of TOKEN or RENEW */
+	int has_features;			/* FEATURES (sent when set) */
+	uint32_t features;			/* HELLO_FEAT_* */
 };
 
 /* Send HELLO or WELCOME built from m (version LTUN_WIRE_VERSION). */

@@ -360,6 +360,14 @@ int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix
 		  size_t n, const char *name, uint32_t keepalive_ms, uint32_t timeout_ms,
 		  uint32_t *id, char *err, size_t errlen)
 {
+	return ops_peer_new3(nl, ifname, fd, aips, n, name, keepalive_ms, timeout_ms, 0, id,
+			     err, errlen);
+}
+
+int ops_peer_new3(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
+		  size_t n, const char *name, uint32_t keepalive_ms, uint32_t timeout_ms,
+		  uint32_t flags, uint32_t *id, char *err, size_t errlen)
+{
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct nlattr *peer;
@@ -384,6 +392,8 @@ int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix
 		mnl_attr_put_u32(nlh, LTUN_PEER_A_KEEPALIVE_MS, keepalive_ms);
 	if (timeout_ms)
 		mnl_attr_put_u32(nlh, LTUN_PEER_A_TIMEOUT_MS, timeout_ms);
+	if (flags)
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_FLAGS, flags);
 	mnl_attr_nest_end(nlh, peer);
 	ret = nl_talk(nl, nlh, new_cb, id, err, errlen);
 	/*
@@ -393,7 +403,7 @@ int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix
 	 */
 	if (ret == -EINVAL && (name || keepalive_ms || timeout_ms) &&
 	    (strstr(err, "Unsupported attribute") || strstr(err, "Unknown attribute")))
-		return ops_peer_new2(nl, ifname, fd, aips, n, NULL, 0, 0, id, err, errlen);
+		return ops_peer_new3(nl, ifname, fd, aips, n, NULL, 0, 0, flags, id, err, errlen);
 	if (ret == 0 && *id == 0) {
 		snprintf(err, errlen, "kernel reply carried no peer id");
 		return -EPROTO;
@@ -436,8 +446,117 @@ int ops_peer_set(struct nl *nl, const char *ifname, uint32_t id, const struct pe
 		mnl_attr_put_u32(nlh, LTUN_PEER_A_KEEPALIVE_MS, s->keepalive_ms);
 		mnl_attr_put_u32(nlh, LTUN_PEER_A_TIMEOUT_MS, s->timeout_ms);
 	}
+	if (s->set_flags)
+		mnl_attr_put_u32(nlh, LTUN_PEER_A_FLAGS, s->flags);
 	mnl_attr_nest_end(nlh, peer);
 	return nl_talk(nl, nlh, NULL, NULL, err, errlen);
+}
+
+/*
+ * The policy dump of PEER_NEW: which policy the command uses (OP_POLICY),
+ * which nested policy its LTUN_A_PEER has, and the mask of
+ * LTUN_PEER_A_FLAGS in each policy (indexes are the dump's own).
+ */
+#define POL_MAX 32
+
+struct pol_dump {
+	int do_idx;
+	int peer_idx[POL_MAX];		/* of LTUN_A_PEER in policy i, -1: none */
+	bool has_mask[POL_MAX];		/* LTUN_PEER_A_FLAGS in policy i */
+	uint64_t mask[POL_MAX];
+};
+
+static void pol_attr(struct pol_dump *d, uint16_t idx, uint16_t type, const struct nlattr *a)
+{
+	const struct nlattr *t;
+
+	mnl_attr_for_each_nested(t, a) {
+		switch (mnl_attr_get_type(t)) {
+		case NL_POLICY_TYPE_ATTR_POLICY_IDX:
+			if (type == LTUN_A_PEER && mnl_attr_validate(t, MNL_TYPE_U32) == 0 &&
+			    mnl_attr_get_u32(t) < POL_MAX)
+				d->peer_idx[idx] = (int)mnl_attr_get_u32(t);
+			break;
+		case NL_POLICY_TYPE_ATTR_MASK:
+			if (type == LTUN_PEER_A_FLAGS && mnl_attr_validate(t, MNL_TYPE_U64) == 0) {
+				d->has_mask[idx] = true;
+				d->mask[idx] = mnl_attr_get_u64(t);
+			}
+			break;
+		}
+	}
+}
+
+static int pol_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct pol_dump *d = data;
+	const struct nlattr *a, *p, *t;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case CTRL_ATTR_OP_POLICY:
+			mnl_attr_for_each_nested(p, a) {
+				if (mnl_attr_get_type(p) != LTUN_CMD_PEER_NEW)
+					continue;
+				mnl_attr_for_each_nested(t, p)
+					if (mnl_attr_get_type(t) == CTRL_ATTR_POLICY_DO &&
+					    mnl_attr_validate(t, MNL_TYPE_U32) == 0 &&
+					    mnl_attr_get_u32(t) < POL_MAX)
+						d->do_idx = (int)mnl_attr_get_u32(t);
+			}
+			break;
+		case CTRL_ATTR_POLICY:
+			mnl_attr_for_each_nested(p, a) {
+				uint16_t idx = mnl_attr_get_type(p);
+
+				if (idx >= POL_MAX)
+					continue;
+				mnl_attr_for_each_nested(t, p)
+					pol_attr(d, idx, mnl_attr_get_type(t), t);
+			}
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int ops_peer_flags_accepted(struct nl *nl, uint32_t *mask)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], err[NL_ERRLEN];
+	struct pol_dump d = { .do_idx = -1 };
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	int ret, peer;
+
+	*mask = 0;
+	for (int i = 0; i < POL_MAX; i++)
+		d.peer_idx[i] = -1;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETPOLICY;
+	g->version = 1;
+	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, nl->family);
+	mnl_attr_put_u32(nlh, CTRL_ATTR_OP, LTUN_CMD_PEER_NEW);
+	ret = nl_talk(nl, nlh, pol_cb, &d, err, sizeof(err));
+	if (ret < 0)
+		return ret;
+	if (d.do_idx < 0)
+		return -ENOENT;
+	peer = d.peer_idx[d.do_idx];
+	if (peer < 0 || !d.has_mask[peer])
+		return -ENOENT;
+	*mask = (uint32_t)d.mask[peer];
+	return 0;
+}
+
+bool ops_kernel_gso(struct nl *nl)
+{
+	uint32_t mask;
+
+	return ops_peer_flags_accepted(nl, &mask) == 0 && (mask & LTUN_PEER_F_GSO);
 }
 
 const char *ops_cipher_name(uint16_t cipher)

@@ -87,6 +87,24 @@ int ops_peer_new(struct nl *nl, const char *ifname, int fd, const struct prefix 
 int ops_peer_new2(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
 		  size_t n, const char *name, uint32_t keepalive_ms, uint32_t timeout_ms,
 		  uint32_t *id, char *err, size_t errlen);
+/* As ops_peer_new2, with LTUN_PEER_A_FLAGS (sent only when not 0). */
+int ops_peer_new3(struct nl *nl, const char *ifname, int fd, const struct prefix *aips,
+		  size_t n, const char *name, uint32_t keepalive_ms, uint32_t timeout_ms,
+		  uint32_t flags, uint32_t *id, char *err, size_t errlen);
+
+/*
+ * The LTUN_PEER_A_FLAGS bits the loaded module accepts in PEER_NEW, read
+ * from its netlink policy (CTRL_CMD_GETPOLICY, the mask of the FLAGS
+ * attribute). Returns 0 and *mask, or -errno (a kernel without policy
+ * dumps, or a module without a mask on FLAGS).
+ */
+int ops_peer_flags_accepted(struct nl *nl, uint32_t *mask);
+/*
+ * Does the loaded module accept LTUN_PEER_F_GSO? A module from before
+ * GSO refuses unknown flag bits, and must then not be offered GSO frames
+ * by the far end: this decides whether HELLO_FEAT_GSO is advertised.
+ */
+bool ops_kernel_gso(struct nl *nl);
 
 /* What PEER_SET changes; everything else stays as it is. */
 struct peer_set {
@@ -97,6 +115,8 @@ struct peer_set {
 	const char *name;		/* NULL: keep */
 	uint32_t keepalive_ms, timeout_ms;	/* with set_keepalive, both sent */
 	bool set_keepalive;
+	uint32_t flags;			/* with set_flags (a renewal's LTUN_PEER_F_GSO) */
+	bool set_flags;
 };
 
 int ops_peer_set(struct nl *nl, const char *ifname, uint32_t id, const struct peer_set *s,

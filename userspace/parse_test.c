@@ -27,6 +27,7 @@
 #include "hello.h"
 #include "pool.h"
 #include "policy.h"
+#include "tls.h"
 
 #define ROUNDS 20000
 
@@ -113,6 +114,8 @@ static void test_hello(void)
 	m.has_token = 1;
 	m.peer_id = 7;
 	memset(m.token, 0xab, sizeof(m.token));
+	m.has_features = 1;
+	m.features = HELLO_FEAT_GSO | 0x80000000u;
 	len = make_hello(LTUN_WIRE_WELCOME, &m, seed, sizeof(seed));
 	expect(len > 4, "no seed payload");
 	if (len <= 4)
@@ -123,6 +126,9 @@ static void test_hello(void)
 	expect(got.n_addr == 2 && got.n_prefix == 1 && got.n_route == 1, "seed counts");
 	expect(got.has_token && got.peer_id == 7 && got.token[31] == 0xab, "seed token");
 	expect(got.addr[1].family == AF_INET6 && got.addr[1].plen == 64, "seed v6 addr");
+	/* unknown feature bits travel as they are: the receiver masks them */
+	expect(got.has_features && got.features == (HELLO_FEAT_GSO | 0x80000000u),
+	       "seed features %#x", got.features);
 
 	for (int r = 0; r < ROUNDS; r++) {
 		memcpy(buf, seed, len);
@@ -179,6 +185,110 @@ static void test_hello(void)
 	}
 }
 
+/* FEATURES: exactly 4 bytes, at most once; absent means none. */
+static void test_features(void)
+{
+	static const uint8_t ver[4] = { LTUN_WIRE_VERSION, 0, 0, 0 };
+	uint8_t buf[64];
+	struct hello_msg got;
+	char err[256];
+	size_t n;
+
+	/* a valid one: type 7, length 4, be32 1 */
+	memcpy(buf, ver, 4);
+	memcpy(buf + 4, "\x00\x07\x00\x04\x00\x00\x00\x01", 8);
+	expect(hello_parse(buf, 12, &got, err, sizeof(err)) == 0 && got.has_features &&
+	       got.features == HELLO_FEAT_GSO, "FEATURES not parsed: %s", err);
+	/* absent */
+	expect(hello_parse(buf, 4, &got, err, sizeof(err)) == 0 && !got.has_features &&
+	       !got.features, "no FEATURES, yet features set");
+	/* wrong lengths: 0, 2, 8 */
+	for (unsigned int l = 0; l <= 8; l += 2) {
+		if (l == 4)
+			continue;
+		memcpy(buf, ver, 4);
+		buf[4] = 0;
+		buf[5] = 7;
+		buf[6] = 0;
+		buf[7] = (uint8_t)l;
+		memset(buf + 8, 0xff, l);
+		n = 8 + l;
+		err[0] = '\0';
+		expect(hello_parse(buf, n, &got, err, sizeof(err)) < 0 &&
+		       strstr(err, "bad FEATURES TLV"), "FEATURES of %u bytes: '%s'", l, err);
+	}
+	/* twice */
+	memcpy(buf, ver, 4);
+	memcpy(buf + 4, "\x00\x07\x00\x04\x00\x00\x00\x01", 8);
+	memcpy(buf + 12, "\x00\x07\x00\x04\x00\x00\x00\x00", 8);
+	expect(hello_parse(buf, 20, &got, err, sizeof(err)) < 0 && strstr(err, "FEATURES"),
+	       "two FEATURES accepted: '%s'", err);
+}
+
+/* The "cipher" option: a preference list of the three kTLS ciphers. */
+static void test_ciphers(void)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+		{ "aes-128-gcm", "aes-128-gcm" },
+		{ "aes-256-gcm", "aes-256-gcm" },
+		{ "chacha20-poly1305", "chacha20-poly1305" },
+		{ TLS_CIPHERS_DEFAULT, TLS_CIPHERS_DEFAULT },
+		{ "chacha20-poly1305,aes-128-gcm", "chacha20-poly1305,aes-128-gcm" },
+		{ " AES-256-GCM , aes-128-gcm", "aes-256-gcm,aes-128-gcm" },
+	};
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{ "", "empty cipher list" },
+		{ ",", "empty name" },
+		{ "aes-128-gcm,", "empty name" },
+		{ ",aes-128-gcm", "empty name" },
+		{ "aes-128-gcm,,aes-256-gcm", "empty name" },
+		{ " ", "empty" },
+		{ "aes-128", "unknown cipher 'aes-128'" },
+		{ "aes-128-gcmx", "unknown cipher" },
+		{ "aes-128-ccm", "unknown cipher" },
+		{ "aes-128-gcm aes-256-gcm", "unknown cipher" },
+		{ "aes-128-gcm,aes-128-gcm", "given twice" },
+		{ "aes-128-gcm,aes-256-gcm,chacha20-poly1305,aes-128-gcm", "given twice" },
+	};
+	const char alphabet[] = "aes-128gcm,chapoly0 ";
+	struct tls_ciphers cs;
+	char err[256], str[128], s[80];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		err[0] = '\0';
+		expect(tls_ciphers_parse(good[i].in, &cs, err, sizeof(err)) == 0 &&
+		       !strcmp(tls_ciphers_str(&cs, str, sizeof(str)), good[i].out),
+		       "cipher '%s': '%s' (%s)", good[i].in, str, err);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		expect(tls_ciphers_parse(bad[i].in, &cs, err, sizeof(err)) < 0 &&
+		       strstr(err, bad[i].why), "cipher '%s' accepted or wrong reason '%s'",
+		       bad[i].in, err);
+	}
+	/* garbage: accepted lists are within the table and without repeats */
+	for (int r = 0; r < ROUNDS; r++) {
+		size_t n = rnd() % (sizeof(s) - 1);
+
+		for (size_t k = 0; k < n; k++)
+			s[k] = alphabet[rnd() % (sizeof(alphabet) - 1)];
+		s[n] = '\0';
+		err[0] = '\0';
+		if (tls_ciphers_parse(s, &cs, err, sizeof(err)) == 0) {
+			expect(cs.n >= 1 && cs.n <= TLS_CIPHERS_MAX, "'%s': %u ciphers", s, cs.n);
+			for (unsigned int a = 0; a < cs.n; a++)
+				for (unsigned int b = a + 1; b < cs.n; b++)
+					expect(cs.idx[a] != cs.idx[b], "'%s': repeated", s);
+		} else {
+			expect(err[0], "'%s' refused without a reason", s);
+		}
+	}
+}
+
 static void test_cidr(void)
 {
 	static const char *const good[] = { "10.9.0.2/24", "fd09::2/64", "0.0.0.0/0",
@@ -224,6 +334,11 @@ static void write_file(const char *path, const char *text, size_t len)
 		perror(path);
 		exit(2);
 	}
+}
+
+static void write_str(const char *path, const char *text)
+{
+	write_file(path, text, strlen(text));
 }
 
 /* Mutate a valid file many times: every result loads or names a reason. */
@@ -292,7 +407,11 @@ static void test_files(const char *dir)
 	static const char config[] =
 		"[Interface]\nName = lt7\nAddress = 10.9.0.1/24\nMTU = 1400\n\n"
 		"[Server]\nListen = 0.0.0.0:4433\nCert = /x.pem\nKey = /x.key\n"
-		"Pool = 10.9.0.0/24\nPushRoute = 192.168.10.0/24\nMaxPeers = 10\n";
+		"Pool = 10.9.0.0/24\nPushRoute = 192.168.10.0/24\nMaxPeers = 10\n"
+		"Cipher = aes-256-gcm, chacha20-poly1305\n";
+	static const char client[] =
+		"[Interface]\nName = lt8\n\n"
+		"[Client]\nServer = 192.0.2.1:4433\nCA = /ca.pem\nCipher = aes-128-gcm\n";
 	char path[512], err[512];
 	struct config cfg;
 
@@ -310,6 +429,30 @@ static void test_files(const char *dir)
 		config_free(&cfg);
 	else
 		expect(0, "seed config refused: %s", err);
+	/* the Cipher line becomes "cipher LIST" of the command, as written */
+	if (config_load(path, &cfg, err, sizeof(err)) == 0) {
+		bool found = false;
+
+		for (int i = 0; i + 1 < cfg.argc; i++)
+			if (!strcmp(cfg.argv[i], "cipher") &&
+			    !strcmp(cfg.argv[i + 1], "aes-256-gcm, chacha20-poly1305"))
+				found = true;
+		expect(found, "Cipher not passed on to the server command");
+		config_free(&cfg);
+	}
+	snprintf(path, sizeof(path), "%s/lt8.conf", dir);
+	write_file(path, client, strlen(client));
+	expect(load_config(path, err, sizeof(err)) == 0, "client config with Cipher refused: %s",
+	       err);
+	write_str(path, "[Interface]\nName = lt8\n[Client]\nServer = 192.0.2.1:4433\n"
+		  "Cipher = aes-128-gcm,rot13\n");
+	expect(load_config(path, err, sizeof(err)) < 0 && strstr(err, ":5:") &&
+	       strstr(err, "unknown cipher 'rot13'"), "bad Cipher not named: '%s'", err);
+	write_str(path, "[Interface]\nName = lt8\n[Client]\nServer = 192.0.2.1:4433\n"
+		  "Cipher = ,\n");
+	expect(load_config(path, err, sizeof(err)) < 0 && strstr(err, ":5:"),
+	       "empty Cipher list not refused: '%s'", err);
+	snprintf(path, sizeof(path), "%s/lt7.conf", dir);
 	write_file(path, "[Interface]\nName = lt7\nPol = 1\n", 31);
 	expect(load_config(path, err, sizeof(err)) < 0 && strstr(err, ":3:"),
 	       "bad config line not named: '%s'", err);
@@ -326,6 +469,8 @@ int main(void)
 		return 2;
 	}
 	test_hello();
+	test_features();
+	test_ciphers();
 	test_cidr();
 	test_files(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -59,7 +59,9 @@ void usage_server(FILE *f)
 		"          [pool CIDR] [pool6 CIDR] [push-route CIDR]... [policy FILE]\n"
 		"          [auth-hook CMD] [max-peers N] [isolate on|off]\n"
 		"          [keepalive MS] [timeout MS] [handshake-timeout S]\n"
-		"          [max-handshakes N] [max-handshakes-per-source N]\n");
+		"          [max-handshakes N] [max-handshakes-per-source N] [cipher LIST]\n"
+		"    LIST: aes-128-gcm,aes-256-gcm,chacha20-poly1305 (default), a subset;\n"
+		"          a client offering none of them is refused\n");
 }
 
 static void on_term(int sig)
@@ -100,6 +102,8 @@ static int parse_opts(int argc, char **argv, struct srv_opts *o, char **rest)
 {
 	const char *pool4 = NULL, *pool6 = NULL, *maxp = NULL, *iso = NULL;
 	const char *ka = NULL, *to = NULL, *hto = NULL, *maxh = NULL, *maxs = NULL;
+	const char *cipher = NULL;
+	char why[160];
 	int n = 0, err;
 	uint32_t v;
 
@@ -132,11 +136,12 @@ static int parse_opts(int argc, char **argv, struct srv_opts *o, char **rest)
 			"listen", "cert", "key", "ca", "pool", "pool6", "policy", "auth-hook",
 			"max-peers", "isolate", "keepalive", "timeout", "crl",
 			"handshake-timeout", "max-handshakes", "max-handshakes-per-source",
+			"cipher",
 		};
 		const char **const slot[] = {
 			&o->listen, &o->cert, &o->key, &o->ca, &pool4, &pool6, &o->policy_file,
 			&o->auth_hook, &maxp, &iso, &ka, &to, &o->crl,
-			&hto, &maxh, &maxs,
+			&hto, &maxh, &maxs, &cipher,
 		};
 
 		err = parse_keywords(CMD, n, rest, kw, slot, sizeof(kw) / sizeof(kw[0]));
@@ -149,6 +154,11 @@ static int parse_opts(int argc, char **argv, struct srv_opts *o, char **rest)
 		return usage_error(CMD, "missing '%s FILE'", o->cert ? "key" : "cert");
 	if (o->crl && !o->ca)
 		return usage_error(CMD, "'crl' needs 'ca' (client certificates)");
+	if (cipher) {
+		if (tls_ciphers_parse(cipher, &o->ciphers, why, sizeof(why)) < 0)
+			return usage_error(CMD, "cipher '%s': %s", cipher, why);
+		o->has_ciphers = true;
+	}
 	if (hto) {
 		if (!parse_u32(hto, 1, SRV_HANDSHAKE_TIMEOUT_MAX_S, &v))
 			return usage_error(CMD, "handshake-timeout '%s' is not in 1..%d s", hto,
@@ -510,6 +520,8 @@ static struct tls_creds *load_creds(const struct srv_opts *o, char *err, size_t 
 	}
 	if (c)
 		tls_creds_set_timeout(c, o->handshake_timeout_s * 1000);
+	if (c && o->has_ciphers)
+		tls_creds_set_ciphers(c, &o->ciphers);
 	return c;
 }
 
@@ -783,6 +795,11 @@ int cmd_server(int argc, char **argv)
 	       s->o.handshake_timeout_s, s->o.max_handshakes);
 	if (s->o.max_per_source && s->o.max_per_source < s->o.max_handshakes)
 		printf(", %u per source", s->o.max_per_source);
+	if (s->o.has_ciphers) {
+		char list[64];
+
+		printf("; ciphers %s", tls_ciphers_str(&s->o.ciphers, list, sizeof(list)));
+	}
 	printf("\n");
 	rc = serve(s);
 out:

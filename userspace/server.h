@@ -51,6 +51,8 @@ struct srv_opts {
 	uint32_t keepalive_ms, timeout_ms;	/* 0: kernel default */
 	size_t n_route;
 	struct prefix route[HELLO_MAX_ROUTES];	/* push-route */
+	bool has_ciphers;			/* "cipher": accept only these */
+	struct tls_ciphers ciphers;
 };
 
 struct srv {

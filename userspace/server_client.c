@@ -208,6 +208,22 @@ static int run_hook(const struct srv *s, const struct conn *c, const struct pref
 	return -1;
 }
 
+/*
+ * FEATURES of WELCOME: what the client offered and this side supports.
+ * GSO needs a module that accepts LTUN_PEER_F_GSO (read from its policy,
+ * see ops_kernel_gso()). Always sent, so the client knows the answer.
+ */
+static void welcome_features(const struct srv *s, struct nl *nl, const struct hello_msg *h,
+			     struct hello_msg *w)
+{
+	uint32_t ours = 0;
+
+	if (!s->no_kernel && (h->features & HELLO_FEAT_GSO) && ops_kernel_gso(nl))
+		ours |= HELLO_FEAT_GSO;
+	w->has_features = 1;
+	w->features = h->has_features ? h->features & ours : 0;
+}
+
 /* WELCOME's common part: the server's addresses and the pushed routes. */
 static void welcome_base(const struct srv *s, const struct prefix *srv_addrs, size_t n_srv,
 			 struct hello_msg *w)
@@ -326,6 +342,7 @@ static int admit(struct srv *s, const struct conn *c, const struct hello_msg *h)
 	memcpy(w.addr, out.addr, out.n_addr * sizeof(out.addr[0]));
 	w.n_prefix = out.n_prefix;
 	memcpy(w.prefix, out.prefix, out.n_prefix * sizeof(out.prefix[0]));
+	welcome_features(s, &nl, h, &w);
 	sess = token_session_new(s->tok, s->ifindex);
 	if (sess && token_mac(s->tok, s->ifindex, sess->sid, c->identity, w.token) == 0) {
 		w.has_token = 1;
@@ -349,8 +366,9 @@ static int admit(struct srv *s, const struct conn *c, const struct hello_msg *h)
 		aip[n_aip++] = out.prefix[i];
 	/* The kernel is about to drive the socket: drop our timeouts. */
 	set_timeouts(c->fd, 0);
-	ret = ops_peer_new2(&nl, s->o.dev, c->fd, aip, n_aip, c->name, s->o.keepalive_ms,
-			    s->o.timeout_ms, &id, err, sizeof(err));
+	ret = ops_peer_new3(&nl, s->o.dev, c->fd, aip, n_aip, c->name, s->o.keepalive_ms,
+			    s->o.timeout_ms, w.features & HELLO_FEAT_GSO ? LTUN_PEER_F_GSO : 0,
+			    &id, err, sizeof(err));
 	if (ret < 0) {
 		const char *m = ret == -EADDRINUSE && !err[0] ? "address in use" : err;
 
@@ -469,6 +487,10 @@ static int renew(struct srv *s, const struct conn *c, const struct hello_msg *h)
 	w.has_token = 1;
 	w.peer_id = h->peer_id;
 	memcpy(w.token, h->token, HELLO_TOKEN_LEN);
+	/* a renewal negotiates again; a module that knows the flag gets it */
+	welcome_features(s, &nl, h, &w);
+	set.flags = w.features & HELLO_FEAT_GSO ? LTUN_PEER_F_GSO : 0;
+	set.set_flags = set.flags || ops_kernel_gso(&nl);
 	if (hello_send(c->fd, LTUN_WIRE_WELCOME, &w, err, sizeof(err)) < 0) {
 		printf("client %s: error: sending WELCOME: %s\n", c->who, err);
 		goto out;

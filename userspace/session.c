@@ -211,6 +211,24 @@ static int build_hello(struct client *c, struct hello_msg *h, char *err, size_t 
 	return 0;
 }
 
+/*
+ * FEATURES of our HELLO: GSO only if our module accepts LTUN_PEER_F_GSO
+ * (else the server would send GSO frames it cannot take). Asked per
+ * session, so a module replaced under a persistent client is noticed.
+ */
+static uint32_t local_features(struct client *c)
+{
+	if (c->no_kernel)
+		return 0;
+	return ops_kernel_gso(&c->nl) ? HELLO_FEAT_GSO : 0;
+}
+
+/* What the server granted: the WELCOME's bits that we offered. */
+static bool welcome_gso(const struct hello_msg *w, uint32_t offered)
+{
+	return w->has_features && (w->features & offered & HELLO_FEAT_GSO);
+}
+
 static bool in_list(const struct prefix *list, size_t n, const struct prefix *p, bool plen_too)
 {
 	for (size_t i = 0; i < n; i++)
@@ -355,12 +373,15 @@ int client_connect(struct client *c, char *err, size_t errlen)
 
 	if (build_hello(c, &hello, err, errlen) < 0)
 		return -1;
+	hello.has_features = 1;
+	hello.features = local_features(c);
 	if (dial(c, &hello, &fd, &s.w, s.remote, sizeof(s.remote), s.cipher, sizeof(s.cipher),
 		 err, errlen) < 0)
 		return -1;
 	if (check_welcome(&s.w, err, errlen) < 0)
 		goto fail;
 	keep_token(&s, &s.w);
+	s.gso = welcome_gso(&s.w, hello.features);
 	if (c->no_kernel) {
 		printf("welcome received; not adding the peer (%s is set)\n", ENV_NO_KERNEL);
 		c->s = s;
@@ -371,8 +392,9 @@ int client_connect(struct client *c, char *err, size_t errlen)
 	if (apply_addresses(c, &s.w, err, errlen) < 0)
 		goto fail;
 	n_aip = server_aips(&s.w, aip);
-	ret = ops_peer_new2(&c->nl, c->o.dev, fd, aip, n_aip, c->o.server,
-			    c->o.keepalive_ms, c->o.timeout_ms, &s.id, why, sizeof(why));
+	ret = ops_peer_new3(&c->nl, c->o.dev, fd, aip, n_aip, c->o.server,
+			    c->o.keepalive_ms, c->o.timeout_ms, s.gso ? LTUN_PEER_F_GSO : 0,
+			    &s.id, why, sizeof(why));
 	if (ret < 0) {
 		fail(err, errlen, "adding the peer: %s%s%s", why, why[0] ? ": " : "",
 		     strerror(-ret));
@@ -438,10 +460,19 @@ int client_renew(struct client *c, char *err, size_t errlen)
 	hello.has_renew = 1;
 	hello.peer_id = c->s.token_id;
 	memcpy(hello.token, c->s.token, HELLO_TOKEN_LEN);
+	hello.has_features = 1;
+	hello.features = local_features(c);
 	if (dial(c, &hello, &fd, &w, remote, sizeof(remote), cipher, sizeof(cipher),
 		 err, errlen) < 0)
 		return -1;
 	set.fd = fd;
+	/*
+	 * The renewal negotiated afresh: set the flag to its outcome. Only a
+	 * module that knows the flag gets it (a module without GSO support
+	 * was offered nothing, and the result is "off" as it always was).
+	 */
+	set.set_flags = hello.features & HELLO_FEAT_GSO;
+	set.flags = welcome_gso(&w, hello.features) ? LTUN_PEER_F_GSO : 0;
 	before = get_renewals(c);
 	ret = ops_peer_set(&c->nl, c->o.dev, c->s.id, &set, why, sizeof(why));
 	close(fd);
@@ -465,6 +496,7 @@ int client_renew(struct client *c, char *err, size_t errlen)
 	keep_token(&c->s, &w);
 	snprintf(c->s.remote, sizeof(c->s.remote), "%s", remote);
 	snprintf(c->s.cipher, sizeof(c->s.cipher), "%s", cipher);
+	c->s.gso = set.flags & LTUN_PEER_F_GSO;
 	return 0;
 }
 

@@ -83,6 +83,7 @@ void show_peer(const struct peer_info *pi, bool first)
 			json_str(NULL, prefix_str(&pi->aip[i], true, a, sizeof(a)));
 		json_array_end();
 		json_bool("plaintext", plaintext);
+		json_bool("gso", pi->flags & LTUN_PEER_F_GSO);
 		json_stats(&pi->stats);
 		if (pi->has_uptime)
 			json_u64("uptime_ms", pi->uptime_ms);
@@ -145,6 +146,7 @@ void show_peer(const struct peer_info *pi, bool first)
 		       ops_cipher_name(pi->cipher));
 	else
 		printf("  cipher: none (%s)\n", plaintext ? "plaintext" : "unknown");
+	printf("  gso: %s\n", pi->flags & LTUN_PEER_F_GSO ? "on" : "off");
 }
 
 void show_dev(const struct dev_info *di, bool first)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <gnutls/gnutls.h>
@@ -27,15 +28,100 @@
 #define SOL_TLS 282
 #endif
 
-/* TLS 1.3 only, and only ciphers every kTLS we support can take over. */
-#define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
-		     "+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+/*
+ * TLS 1.3 only, and only ciphers every kTLS we support can take over
+ * (ChaCha20-Poly1305 since Linux 5.11, so on every supported kernel);
+ * the "cipher" option picks and orders them.
+ */
+#define TLS_PRIORITY_BASE "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL"
+
+static const struct {
+	const char *name;	/* ours, as in the "cipher" option */
+	const char *gnutls;	/* in a GnuTLS priority string */
+} cipher_tab[TLS_CIPHERS_MAX] = {
+	{ "aes-128-gcm", "AES-128-GCM" },
+	{ "aes-256-gcm", "AES-256-GCM" },
+	{ "chacha20-poly1305", "CHACHA20-POLY1305" },
+};
+
+/* Longest: the base and every cipher with its ":+". */
+#define TLS_PRIORITY_LEN (sizeof(TLS_PRIORITY_BASE) + TLS_CIPHERS_MAX * 24)
 
 struct tls_creds {
 	gnutls_certificate_credentials_t cred;
 	bool have_ca;
 	unsigned int timeout_ms;
+	struct tls_ciphers ciphers;
+	char priority[TLS_PRIORITY_LEN];
 };
+
+int tls_ciphers_parse(const char *list, struct tls_ciphers *out, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		const char *start, *end;
+		size_t len, i;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		len = (size_t)(end - start);
+		if (!len) {
+			snprintf(err, errlen, "%s", *list ? "empty name in the cipher list"
+							  : "empty cipher list");
+			return -1;
+		}
+		for (i = 0; i < TLS_CIPHERS_MAX; i++)
+			if (strlen(cipher_tab[i].name) == len &&
+			    !strncasecmp(cipher_tab[i].name, start, len))
+				break;
+		if (i == TLS_CIPHERS_MAX) {
+			snprintf(err, errlen, "unknown cipher '%.*s' (known: %s)",
+				 len > 64 ? 64 : (int)len, start, TLS_CIPHERS_DEFAULT);
+			return -1;
+		}
+		for (unsigned int j = 0; j < out->n; j++) {
+			if (out->idx[j] == i) {
+				snprintf(err, errlen, "cipher '%s' given twice", cipher_tab[i].name);
+				return -1;
+			}
+		}
+		out->idx[out->n++] = (unsigned char)i;
+		if (!*p)
+			return 0;
+		p++;	/* the comma: a name must follow */
+	}
+}
+
+const char *tls_ciphers_str(const struct tls_ciphers *cs, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < cs->n && i < TLS_CIPHERS_MAX && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+					cipher_tab[cs->idx[i] % TLS_CIPHERS_MAX].name);
+	return buf;
+}
+
+void tls_creds_set_ciphers(struct tls_creds *c, const struct tls_ciphers *cs)
+{
+	size_t off = (size_t)snprintf(c->priority, sizeof(c->priority), "%s",
+				      TLS_PRIORITY_BASE);
+
+	c->ciphers = *cs;
+	/* GnuTLS prefers the ciphers in the order they are added. */
+	for (unsigned int i = 0; i < cs->n && i < TLS_CIPHERS_MAX; i++)
+		off += (size_t)snprintf(c->priority + off, sizeof(c->priority) - off, ":+%s",
+					cipher_tab[cs->idx[i] % TLS_CIPHERS_MAX].gnutls);
+}
 
 struct tls_creds *tls_creds_load(const char *cert, const char *key, const char *ca,
 				 char *err, size_t errlen)
@@ -48,6 +134,11 @@ struct tls_creds *tls_creds_load(const char *cert, const char *key, const char *
 		return NULL;
 	}
 	c->timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS;
+	{
+		struct tls_ciphers all = { .n = TLS_CIPHERS_MAX, .idx = { 0, 1, 2 } };
+
+		tls_creds_set_ciphers(c, &all);
+	}
 	ret = gnutls_certificate_allocate_credentials(&c->cred);
 	if (ret < 0) {
 		snprintf(err, errlen, "gnutls: %s", gnutls_strerror(ret));
@@ -199,8 +290,11 @@ static void verify_error(gnutls_session_t s, bool server, char *err, size_t errl
 }
 
 /* Explain a failed handshake, with the verification detail if any. */
-static void handshake_error(gnutls_session_t s, int ret, bool server, char *err, size_t errlen)
+static void handshake_error(gnutls_session_t s, const struct tls_creds *c, int ret, bool server,
+			    char *err, size_t errlen)
 {
+	char list[64];
+
 	if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 		verify_error(s, server, err, errlen);
 		return;
@@ -230,10 +324,22 @@ static void handshake_error(gnutls_session_t s, int ret, bool server, char *err,
 				 "the %s does not offer TLS 1.3", side);
 			return;
 		}
+		/* a TLS 1.3 peer, then: its ciphers and ours do not meet */
+		snprintf(err, errlen, "TLS handshake failed: no cipher in common: the %s "
+			 "offers none of %s", side,
+			 tls_ciphers_str(&c->ciphers, list, sizeof(list)));
+		return;
 	}
 	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-		snprintf(err, errlen, "TLS handshake failed: peer sent alert: %s",
-			 tls_alert_name(gnutls_alert_get(s)));
+		gnutls_alert_description_t a = gnutls_alert_get(s);
+
+		/* what a server without a cipher of ours answers */
+		snprintf(err, errlen, "TLS handshake failed: peer sent alert: %s%s%s%s",
+			 tls_alert_name(a), !server && a == GNUTLS_A_HANDSHAKE_FAILURE ?
+			 " (no cipher in common? this client offers " : "",
+			 !server && a == GNUTLS_A_HANDSHAKE_FAILURE ?
+			 tls_ciphers_str(&c->ciphers, list, sizeof(list)) : "",
+			 !server && a == GNUTLS_A_HANDSHAKE_FAILURE ? ")" : "");
 		return;
 	}
 	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_TIMEDOUT) {
@@ -404,7 +510,7 @@ int tls_handshake_ktls_id(int fd, struct tls_creds *c, bool server,
 		snprintf(err, errlen, "gnutls_init: %s", gnutls_strerror(ret));
 		return -1;
 	}
-	ret = gnutls_priority_set_direct(s, TLS_PRIORITY, &errpos);
+	ret = gnutls_priority_set_direct(s, c->priority, &errpos);
 	if (ret < 0) {
 		snprintf(err, errlen, "TLS priority string at \"%s\": %s",
 			 errpos ? errpos : "?", gnutls_strerror(ret));
@@ -434,7 +540,7 @@ int tls_handshake_ktls_id(int fd, struct tls_creds *c, bool server,
 		ret = gnutls_handshake(s);
 	} while (ret == GNUTLS_E_INTERRUPTED);
 	if (ret < 0) {
-		handshake_error(s, ret, server, err, errlen);
+		handshake_error(s, c, ret, server, err, errlen);
 		/* Tell the other side why (bad certificate etc.), best effort. */
 		if (ret != GNUTLS_E_FATAL_ALERT_RECEIVED && ret != GNUTLS_E_PREMATURE_TERMINATION)
 			gnutls_alert_send_appropriate(s, ret);

@@ -11,6 +11,28 @@
 struct tls_creds;
 
 /*
+ * The TLS 1.3 ciphers kTLS implements, by the names of the "cipher"
+ * option: aes-128-gcm, aes-256-gcm, chacha20-poly1305 (all three, in
+ * this order, by default).
+ */
+#define TLS_CIPHERS_MAX 3
+#define TLS_CIPHERS_DEFAULT "aes-128-gcm,aes-256-gcm,chacha20-poly1305"
+
+struct tls_ciphers {
+	unsigned int n;
+	unsigned char idx[TLS_CIPHERS_MAX];	/* into the table in tls.c, preferred first */
+};
+
+/*
+ * Parse a comma-separated preference list (blanks around names allowed,
+ * names case-insensitive, each at most once, not empty). Returns 0, or -1
+ * with a one-line reason in err.
+ */
+int tls_ciphers_parse(const char *list, struct tls_ciphers *out, char *err, size_t errlen);
+/* The canonical "aes-128-gcm,aes-256-gcm" form of cs. */
+const char *tls_ciphers_str(const struct tls_ciphers *cs, char *buf, size_t len);
+
+/*
  * Load credentials. cert/key (both or neither) are our own certificate;
  * ca is the trust anchor used to verify the other side (client: required,
  * server: optional, and when given clients must present a certificate).
@@ -26,6 +48,14 @@ void tls_creds_free(struct tls_creds *c);
  * trusted CA. Returns 0, or -1 with a reason in err.
  */
 int tls_creds_set_crl(struct tls_creds *c, const char *crl, char *err, size_t errlen);
+
+/*
+ * Offer (client) or accept (server) only the ciphers of cs. The client's
+ * order decides among the ciphers both sides allow (GnuTLS's default: the
+ * server picks the first of the client's list it accepts); a server whose
+ * list shares none with the client's refuses the handshake, and says so.
+ */
+void tls_creds_set_ciphers(struct tls_creds *c, const struct tls_ciphers *cs);
 
 /* Whole-handshake time limit (default TLS_HANDSHAKE_TIMEOUT_MS). */
 void tls_creds_set_timeout(struct tls_creds *c, unsigned int ms);
