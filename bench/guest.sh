@@ -97,6 +97,14 @@ read_dev() {
 	return 1
 }
 
+# bsleep S: sleep without exec (bash's loadable sleep if installed, else
+# a read that times out): /bin/sleep can start seconds late.
+if enable -f /usr/lib/bash/sleep sleep 2>/dev/null; then
+	bsleep() { sleep "$1"; }
+else
+	bsleep() { read -rt "$1" <> <(:) || :; }
+fi
+
 # read_cpu: sets CPU_S to "busy total" jiffies over all CPUs (busy = all
 # but idle and iowait).
 read_cpu() {
@@ -112,15 +120,16 @@ read_cpu() {
 dev_window() {
 	local dev=$1 d0 d1 t0 t1 c0 c1 p
 	shift
-	W_DEV='' W_CPU=''
-	sleep "$WARM"
+	W_DEV='' W_CPU='' W_ERR=''
+	bsleep "$WARM"
 	read_cpu; c0=$CPU_S; t0=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev" || return 1; d0=$DEV_RX
-	sleep "$SEC"
+	bsleep "$SEC"
 	read_cpu; c1=$CPU_S; t1=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev"; d1=$DEV_RX
-	W_CPU=$(cpu_pct "$c0" "$c1")
 	for p in "$@"; do
-		kill -0 "$p" 2>/dev/null || { W_ERR="the load ended before the window"; return 1; }
+		kill -0 "$p" 2>/dev/null || { W_ERR="the load ended before the window"; break; }
 	done
+	W_CPU=$(cpu_pct "$c0" "$c1")
+	[ -z "$W_ERR" ] || return 1
 	# t in microseconds
 	W_DEV=$(awk -v b="$((d1 - d0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.1f", b * 8 / t }')
 }
