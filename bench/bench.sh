@@ -55,7 +55,7 @@ vm_timeout=$((est * 3 + 600))
 qemu_count() { pgrep -c qemu-system || true; }
 sampler=
 stop_sampler() {
-	[ -z "$sampler" ] || { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null; }
+	[ -z "$sampler" ] || { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; }
 	sampler=
 }
 trap stop_sampler EXIT

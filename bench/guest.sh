@@ -498,7 +498,8 @@ for k in 0 1 2; do
 	ip -n "$NS_SRV" link del "lt$k" 2>/dev/null
 	ip -n "$NS_CLI" link del "lt$k" 2>/dev/null
 done
-[ -z "$HAVE_WG" ] || { ip -n "$NS_SRV" link del wg0; ip -n "$NS_CLI" link del wg0; }
+ip -n "$NS_SRV" link del wg0 2>/dev/null
+ip -n "$NS_CLI" link del wg0 2>/dev/null
 
 # ---- rows 5 and 7: hub and memory ----------------------------------------
 

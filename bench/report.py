@@ -205,6 +205,8 @@ def build(meta, end, samples, host):
     run = {k: meta.get(k) for k in ("seconds", "repeat", "warm", "udp_rate",
                                     "ping_interval", "hub_sizes", "rows", "iperf3",
                                     "wireguard", "ltun_cipher_option", "started")}
+    reps = [s.get("rep", 0) for v in samples.values() for s in v]
+    run["completed_repetitions"] = max([r for r in reps if isinstance(r, int)] + [0])
     run.update({"ended": end, "commit": host.get("commit"), "date": host.get("date"),
                 "wall_seconds": host.get("wall")})
     return {"machine": machine, "run": run, "ltun_ciphers": ciphers, "rows": rows,
@@ -236,7 +238,10 @@ def render(doc, md=False):
     head = (f"ltun benchmark: kernel {m['kernel']}, {m['accel'] or '?'}, "
             f"{m['vcpus']} vCPUs, host CPU {m['host_cpu'] or '?'}")
     sub = (f"commit {r['commit'] or '?'}, {r['date'] or r['started']}; "
-           f"{r['seconds']} s per sample, {r['repeat']} repetitions: median [min..max]; "
+           f"{r['seconds']} s per sample, {r['repeat']} repetitions"
+           + ("" if r["completed_repetitions"] >= (r["repeat"] or 0) else
+              f" planned, {r['completed_repetitions']} done (the run was cut short)")
+           + ": median [min..max]; "
            f"QEMU processes on the host: {m['qemu_running_at_start']} at start, "
            f"{m['qemu_running_at_end']} at end, {m['qemu_running_max']} at most "
            "(1 = this VM alone)")
