@@ -16,6 +16,8 @@
 #                        debug kernel (KASAN, lockdep, kmemleak...) from
 #                        Debian's linux-source and run the selftests on it
 #   make fuzz            run every libFuzzer target for FUZZ_SECONDS each
+#   make bench           the benchmark (bench/README) in a VM, newest kernel
+#                        by default (KVERS=... to choose); not part of check
 
 # Kernel selection: the running kernel if it has a build dir, else the newest
 # installed headers.
@@ -80,6 +82,17 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	$(MAKE) -C selftests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
+# One VM per kernel; by default only the newest one (a full run takes
+# ~20 min). KVERS="A B" on the command line picks kernels; BENCH_SECONDS,
+# BENCH_REPEAT... (bench/README) go through the environment, BENCH_ARGS=--json
+# prints JSON instead of the table.
+BENCH_KVERS := $(if $(filter file,$(origin KVERS)),$(lastword $(KVERS)),$(KVERS))
+bench: userspace selftests
+	@test -n "$(BENCH_KVERS)" || { echo "ltun: no kernel with both /boot/vmlinuz-* and headers" >&2; exit 1; }
+	@for v in $(BENCH_KVERS); do $(MAKE) --no-print-directory module KVER=$$v KDIR=/lib/modules/$$v/build || exit 1; done
+	$(MAKE) -C bench
+	bench/bench.sh $(BENCH_ARGS) $(BENCH_KVERS)
+
 demo: userspace selftests module
 	selftests/vm/run-vm.sh --kver $(KVER) -- $(CURDIR)/selftests/demo.sh
 
@@ -105,3 +118,4 @@ clean:
 	rm -rf $(BUILD)
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C bench clean
