@@ -12,7 +12,8 @@
 #     stalled connection is closed within the timeout (+3 s) and none stays
 #     open, the server's fds and memory stay flat, its log does not grow
 #     with the flood, iperf3 through the established peer keeps at least
-#     half its throughput, and a new client connects right afterwards.
+#     half its throughput (of the lower of the rates just before and just
+#     after the flood), and a new client connects right afterwards.
 #  B. Flood from one address: it never holds more than 4 handshakes, and a
 #     new client from another address connects during the flood.
 # Each check fails without the protection it is about (see the report in
@@ -198,6 +199,13 @@ log "A: flood progress when iperf3 ended: $(cat "$LTUN_TMP/a.progress" 2>/dev/nu
 wait_pid "$FLOOD_PID" $((A_COUNT * 3 / A_RATE + 60))
 A_RC=$?
 touch "$LTUN_TMP/a.stop"
+# The reference is the lower of the rates measured just before and just
+# after the flood: on a shared CI host other load comes and goes, and only
+# a drop that the flood itself causes may fail the check.
+AFTER_BPS=$(iperf_bps after) || AFTER_BPS=0
+REF_BPS=$BASE_BPS
+[ "$AFTER_BPS" -ge "$REF_BPS" ] || REF_BPS=$AFTER_BPS
+log "A: throughput after the flood $((AFTER_BPS / 1000000)) Mbit/s"
 wait "$SAMPLER_PID"
 A=$LTUN_TMP/a.json
 log "A: flood summary: $(cat "$A")"
@@ -238,8 +246,8 @@ check "A: log sums up the resets" \
 	grep -q "reset at max-handshakes $MAX_HS" "$SLOG"
 check "A: log has a handshake timeout line" \
 	grep -q "handshake failed: timed out: TLS handshake and HELLO not done within $HS_TIMEOUT s" "$SLOG"
-check "A: established peer kept >= 50% throughput ($((FLOOD_BPS / 1000000)) of $((BASE_BPS / 1000000)) Mbit/s)" \
-	[ "$((FLOOD_BPS * 2))" -ge "$BASE_BPS" ]
+check "A: established peer kept >= 50% throughput ($((FLOOD_BPS / 1000000)) of $((REF_BPS / 1000000)) Mbit/s, before $((BASE_BPS / 1000000)), after $((AFTER_BPS / 1000000)))" \
+	[ "$AFTER_BPS" -gt 0 ] && [ "$((FLOOD_BPS * 2))" -ge "$REF_BPS" ]
 check "A: established peer still up" peer_count_is "$NS_SRV" 1
 check "A: a second client device" new_client_dev lt1 3
 check "A: a new client connects right after the flood" new_client lt1 3

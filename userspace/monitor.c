@@ -52,6 +52,7 @@ static void change_words(uint32_t ch, char *buf, size_t len)
 		{ LTUN_PEER_CHANGE_ALLOWED_IPS, "allowed-ips" },
 		{ LTUN_PEER_CHANGE_KEEPALIVE, "keepalive" },
 		{ LTUN_PEER_CHANGE_NAME, "name" },
+		{ LTUN_PEER_CHANGE_FLAGS, "flags" },
 	};
 	size_t off = 0;
 
