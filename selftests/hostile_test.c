@@ -79,28 +79,9 @@ static uint64_t now_ms(void)
 
 /* IPv4/UDP src:5555 -> dst:dport with plen payload bytes (msg, then 'x'). */
 static size_t build_udp4_len(uint8_t *buf, const char *src, const char *dst,
-			 uint16_t dport, const char *msg, size_t plen)
+			     uint16_t dport, const char *msg, size_t plen)
 {
-	struct iphdr *ip = (struct iphdr *)buf;
-	struct udphdr *udp = (struct udphdr *)(buf + sizeof(*ip));
-	size_t total = sizeof(*ip) + sizeof(*udp) + plen;
-	size_t mlen = strlen(msg);
-
-	memset(buf, 0, sizeof(*ip) + sizeof(*udp));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons((uint16_t)total);
-	inet_pton(AF_INET, src, &ip->saddr);
-	inet_pton(AF_INET, dst, &ip->daddr);
-	ip->check = csum16(ip, sizeof(*ip));
-	udp->source = htons(5555);
-	udp->dest = htons(dport);
-	udp->len = htons((uint16_t)(sizeof(*udp) + plen));
-	memset(udp + 1, 'x', plen);
-	memcpy(udp + 1, msg, mlen < plen ? mlen : plen);
-	return total;
+	return build_udp4_pad(buf, src, dst, 5555, dport, msg, plen);
 }
 
 static void put_hdr(uint8_t *buf, uint8_t type, uint32_t len)

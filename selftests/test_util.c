@@ -31,14 +31,17 @@ uint16_t csum16(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-/* IPv4/UDP packet src:sport -> dst:dport carrying payload; returns length. */
-size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
-			 uint16_t sport, uint16_t dport, const char *payload)
+/*
+ * IPv4/UDP packet src:sport -> dst:dport with plen payload bytes: msg, then
+ * 'x' up to plen. Returns the packet's length.
+ */
+size_t build_udp4_pad(uint8_t *buf, const char *src, const char *dst,
+		      uint16_t sport, uint16_t dport, const char *msg, size_t plen)
 {
 	struct iphdr *ip = (struct iphdr *)buf;
 	struct udphdr *udp = (struct udphdr *)(buf + sizeof(*ip));
-	size_t plen = strlen(payload);
 	size_t total = sizeof(*ip) + sizeof(*udp) + plen;
+	size_t mlen = strlen(msg);
 
 	memset(buf, 0, sizeof(*ip) + sizeof(*udp));
 	ip->version = 4;
@@ -53,6 +56,15 @@ size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
 	udp->dest = htons(dport);
 	udp->len = htons((uint16_t)(sizeof(*udp) + plen));
 	udp->check = 0;		/* optional for IPv4 */
-	memcpy(udp + 1, payload, plen);
+	memset(udp + 1, 'x', plen);
+	memcpy(udp + 1, msg, mlen < plen ? mlen : plen);
 	return total;
+}
+
+/* IPv4/UDP packet src:sport -> dst:dport carrying payload; returns length. */
+size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
+		  uint16_t sport, uint16_t dport, const char *payload)
+{
+	return build_udp4_pad(buf, src, dst, sport, dport, payload,
+			      strlen(payload));
 }

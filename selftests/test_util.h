@@ -11,6 +11,8 @@ const char *reason_name(uint32_t r);
 /* Internet checksum of @len bytes, in network order. */
 uint16_t csum16(const void *data, size_t len);
 /* IPv4/UDP packet src:sport -> dst:dport carrying payload; returns length. */
+size_t build_udp4_pad(uint8_t *buf, const char *src, const char *dst,
+		      uint16_t sport, uint16_t dport, const char *msg, size_t plen);
 size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
 		  uint16_t sport, uint16_t dport, const char *payload);
 
