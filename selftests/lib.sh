@@ -63,6 +63,7 @@ lt_bytes() {
 
 LT_N=0
 LT_FAILS=0
+LT_FAILED=()	# numbers of the failed checks, repeated in the summary
 LT_BG_PIDS=()
 LT_NETNS=()
 LT_SUFFIX=$$
@@ -77,6 +78,7 @@ ok() {
 not_ok() {
 	LT_N=$((LT_N + 1))
 	LT_FAILS=$((LT_FAILS + 1))
+	LT_FAILED+=("$LT_N")
 	echo "# not ok $LT_N - $* [${SECONDS}s]"
 }
 
@@ -99,9 +101,11 @@ lt_skip() {
 	exit 4
 }
 
-# Exit with the overall status; the EXIT trap cleans up.
+# Exit with the overall status; the EXIT trap cleans up.  The failed
+# checks are named again here because a CI excerpt often shows only the
+# tail of a test's output.
 lt_finish() {
-	echo "# summary: $((LT_N - LT_FAILS)) checks ok, $LT_FAILS not ok"
+	echo "# summary: $((LT_N - LT_FAILS)) checks ok, $LT_FAILS not ok${LT_FAILED:+ (failed: ${LT_FAILED[*]})}"
 	[ "$LT_FAILS" -eq 0 ] && exit 0
 	exit 1
 }
