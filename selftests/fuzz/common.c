@@ -53,6 +53,8 @@ int hello_equal(const struct hello_msg *a, const struct hello_msg *b)
 	       a->n_prefix == b->n_prefix && list_equal(a->prefix, b->prefix, a->n_prefix) &&
 	       a->n_route == b->n_route && list_equal(a->route, b->route, a->n_route) &&
 	       a->has_token == b->has_token && a->has_renew == b->has_renew &&
+	       a->has_features == b->has_features &&
+	       (!a->has_features || a->features == b->features) &&
 	       (!(a->has_token || a->has_renew) ||
 		(a->peer_id == b->peer_id && !memcmp(a->token, b->token, HELLO_TOKEN_LEN)));
 }

@@ -437,6 +437,21 @@ static void gen_control(void)
 	frame_of(LTUN_WIRE_WELCOME, &m);
 	save("client", "welcome-caps");
 
+	/* FEATURES: GSO offered in HELLO and granted in WELCOME */
+	memset(&m, 0, sizeof(m));
+	m.version = LTUN_WIRE_VERSION;
+	m.has_features = 1;
+	m.features = HELLO_FEAT_GSO;
+	payload_of(&m);
+	save("hello", "features-gso");
+	frame_of(LTUN_WIRE_HELLO, &m);
+	save("server", "hello-features-gso");
+	m.has_token = 1;
+	m.peer_id = 0x4c750005;
+	memset(m.token, 0xab, sizeof(m.token));
+	frame_of(LTUN_WIRE_WELCOME, &m);
+	save("client", "welcome-features-gso");
+
 	/* an unknown TLV (skipped) and another protocol version */
 	put8(LTUN_WIRE_VERSION);
 	put8(0);
