@@ -46,7 +46,7 @@ done
 # setup (certificates, 20 handshakes under TCG). Only for the VM's
 # timeout and to tell the user; generous on purpose.
 nhub=$(wc -w <<<"$hub")
-est=$(((24 + nhub) * rep * (sec + warm + 4) + 180))
+est=$(((26 + nhub) * rep * (sec + warm + 4) + 180))
 vm_timeout=$((est * 3 + 600))
 
 # QEMU processes on the host (ours included) while the VM runs, sampled

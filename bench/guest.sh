@@ -413,6 +413,13 @@ ltun_up() {
 	say "ltun $dev: cipher $got (asked ${name})"
 }
 
+# gso_set DEV on|off: TSO and GSO of DEV in both namespaces.
+gso_set() {
+	command -v ethtool >/dev/null || return 1
+	ip netns exec "$NS_SRV" ethtool -K "$1" tso "$2" gso "$2" >/dev/null 2>&1 &&
+		ip netns exec "$NS_CLI" ethtool -K "$1" tso "$2" gso "$2" >/dev/null 2>&1
+}
+
 if want wg && [ -z "$HAVE_WG" ]; then
 	say "WireGuard rows skipped: no wireguard module or no wg tool"
 	emit wg-tcp1 0 error="no wireguard"
@@ -473,6 +480,17 @@ for rep in $(seq "$REPEAT"); do
 			tcp_row "ltun-$c-tcp1" "$rep" "$NS_CLI" "${LT_ADDR[$c]}" "${P_LT[$c]}" 1 "${LT_DEV[$c]}"
 			tcp_row "ltun-$c-tcp4" "$rep" "$NS_CLI" "${LT_ADDR[$c]}" "${P_LT[$c]}" 4 "${LT_DEV[$c]}"
 		done
+		# The same tunnel with GSO off on lt0 (both ends): every
+		# inner TCP segment becomes its own frame, as before GSO.
+		if [ -n "${LT_ADDR[aes128gcm]:-}" ] && gso_set "${LT_DEV[aes128gcm]}" off; then
+			tcp_row ltun-aes128gcm-nogso-tcp1 "$rep" "$NS_CLI" "${LT_ADDR[aes128gcm]}" \
+				"${P_LT[aes128gcm]}" 1 "${LT_DEV[aes128gcm]}"
+			tcp_row ltun-aes128gcm-nogso-tcp4 "$rep" "$NS_CLI" "${LT_ADDR[aes128gcm]}" \
+				"${P_LT[aes128gcm]}" 4 "${LT_DEV[aes128gcm]}"
+			gso_set "${LT_DEV[aes128gcm]}" on
+		elif [ -n "${LT_ADDR[aes128gcm]:-}" ]; then
+			emit ltun-aes128gcm-nogso-tcp1 "$rep" na="ethtool could not turn GSO off"
+		fi
 		if [ -n "${LT_ADDR[aes128gcm]:-}" ]; then
 			udp_row ltun-aes128gcm-udp "$rep" "$NS_CLI" "${LT_ADDR[aes128gcm]}" "${P_LT[aes128gcm]}"
 		fi

@@ -34,6 +34,8 @@ TCP_ROWS += [("wg-tcp1", "3 WireGuard, iperf3, 1 stream"),
 for c, name in CIPHERS:
     TCP_ROWS += [(f"ltun-{c}-tcp1", f"4 ltun {name}, 1 stream"),
                  (f"ltun-{c}-tcp4", f"4 ltun {name}, 4 streams")]
+TCP_ROWS += [("ltun-aes128gcm-nogso-tcp1", "4 ltun AES-128-GCM, GSO off, 1 stream"),
+             ("ltun-aes128gcm-nogso-tcp4", "4 ltun AES-128-GCM, GSO off, 4 streams")]
 
 UDP_ROWS = [("wg-udp", "3 WireGuard"), ("ltun-aes128gcm-udp", "4 ltun AES-128-GCM")]
 
@@ -153,6 +155,8 @@ def build(meta, end, samples, host):
         for c, _ in CIPHERS:
             ratios[f"ltun/bare-ktls {c} {sfx}"] = ratio(med(rows, f"ltun-{c}-{sfx}"),
                                                        med(rows, f"ktls-{c}-{ksfx}"))
+        ratios[f"ltun GSO on/off {sfx}"] = ratio(med(rows, f"ltun-aes128gcm-{sfx}"),
+                                                med(rows, f"ltun-aes128gcm-nogso-{sfx}"))
     ratios["wireguard/veth tcp1"] = ratio(med(rows, "wg-tcp1"), med(rows, "veth-tcp1"))
     ratios["bare-ktls/veth aes128gcm 1"] = ratio(med(rows, "ktls-aes128gcm-1"),
                                                  med(rows, "veth-tcp1"))
