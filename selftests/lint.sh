@@ -4,7 +4,7 @@
 # lint.sh [KVER]
 #
 # Static checks of the kernel module, failing on any finding in our files:
-#   1. checkpatch.pl --strict over kmod/*.[ch] and uapi/linux/*.h
+#   1. checkpatch.pl --strict over kmod/*.[ch], uapi/linux/*.h and the canary module
 #   2. a full module build with W=1 (extra compiler warnings) and C=1
 #      (sparse), in a separate shadow tree so `make check` builds are untouched
 #
@@ -42,7 +42,7 @@ extract_checkpatch() {
 }
 
 shopt -s nullglob
-files=(kmod/*.[ch] uapi/linux/*.h)
+files=(kmod/*.[ch] uapi/linux/*.h selftests/canary/*.c)
 shopt -u nullglob
 [ -n "$(compgen -G 'kmod/*.c' || true)" ] || die "no kmod/*.c to check"
 

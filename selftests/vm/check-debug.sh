@@ -11,6 +11,13 @@
 #
 #   --build-only   build kernel and module, do not boot
 #   --only TEST    run one test (listed or not) instead of the whole suite
+#   --canary       run only the canary boot (below)
+#
+# After the suite, a second boot proves that the splat detection works:
+# selftests/vm/canary.sh loads selftests/canary/ltun_canary.ko once per kind
+# of splat (kmemleak, KASAN, sleep in atomic context, WARN, lockdep) and
+# each must make guest-run.sh fail. A detector never seen to fire proves
+# nothing when it stays quiet. --only skips it.
 #
 # The kernel is built in build/debug-kernel/ and rebuilt only when the key
 # (sha256 of debug.config, of the linux-source tarball and of the compiler's
@@ -36,11 +43,13 @@ log() { echo "# check-debug: $*"; }
 
 build_only=0
 only=
+canary_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-only) build_only=1; shift ;;
 	--only) [ $# -ge 2 ] || die "--only wants a test"; only=$2; shift 2 ;;
-	*) die "usage: $0 [--build-only] [--only TEST]" ;;
+	--canary) canary_only=1; shift ;;
+	*) die "usage: $0 [--build-only] [--only TEST | --canary]" ;;
 	esac
 done
 
@@ -119,6 +128,12 @@ moddir=$dk/modroot/lib/modules
 make --no-print-directory -C "$repo" module KVER="$release" KDIR="$dk/src" \
 	>"$dk/module.log" 2>&1 || { cat "$dk/module.log" >&2; die "ltun.ko does not build for $release"; }
 log "ltun.ko built for $release ($((SECONDS - t_start))s so far)"
+# The canary module; kbuild writes next to the sources, so from a copy.
+cdir=$repo/build/$release/canary
+mkdir -p "$cdir"
+cp "$repo/selftests/canary/ltun_canary.c" "$repo/selftests/canary/Kbuild" "$cdir/"
+make -C "$dk/src" M="$cdir" modules >"$dk/canary.log" 2>&1 ||
+	{ cat "$dk/canary.log" >&2; die "ltun_canary.ko does not build for $release"; }
 [ "$build_only" = 0 ] || exit 0
 
 # Scale the tests' timeouts: the debug kernel under TCG is several times
@@ -134,8 +149,26 @@ export LTUN_VM_TIMEOUT=${LTUN_VM_TIMEOUT:-$((sum * scale + 600))}
 # kasan_multi_shot: report every KASAN bug, not only the first one.
 args=(--kernel "$image" --modules "$moddir" --memory "${LTUN_DEBUG_VM_MEM:-4G}"
 	--append kasan_multi_shot)
-[ -z "$only" ] || args+=(--only "$only")
 rc=0
-"$here/check.sh" "${args[@]}" "$release" || rc=$?
+if [ "$canary_only" = 0 ]; then
+	if [ -n "$only" ]; then
+		"$here/check.sh" "${args[@]}" --only "$only" "$release" || rc=$?
+	else
+		"$here/check.sh" "${args[@]}" "$release" || rc=$?
+	fi
+fi
+if [ -z "$only" ]; then
+	log "canary boot: every kind of splat must fail the harness"
+	crc=0
+	# Its TAP goes out as comments: the suite's TAP above is the result.
+	"$here/run-vm.sh" --kver "$release" "${args[@]}" --timeout 1800 -- \
+		selftests/vm/canary.sh "$release" </dev/null | sed 's/^/# /' || crc=$?
+	if [ "$crc" = 0 ]; then
+		log "canary: every splat was caught"
+	else
+		log "canary: FAILED (exit $crc): a splat went unnoticed, or the boot failed"
+		rc=1
+	fi
+fi
 log "total $((SECONDS - t_start))s"
 exit "$rc"
