@@ -115,15 +115,38 @@ print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]
 
 # Sample the server every 0.1 s into $1 until $2 exists: "children fds
 # rss_kB" (python: a shell loop forks per sample, too slow under load).
+# The children come from /proc/PID/task/PID/children, or, on a kernel
+# without CONFIG_PROC_CHILDREN (the debug kernel), from the parent pid of
+# every process. The sampler stops when the server is gone.
 sampler() {
 	nice -n 19 python3 -c '
 import os, sys, time
 pid, out, stop = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def children():
+    try:
+        with open("/proc/%s/task/%s/children" % (pid, pid)) as c:
+            return len(c.read().split())
+    except FileNotFoundError:
+        pass
+    n = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as st:
+                s = st.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parens
+        if s[s.rindex(")") + 2:].split()[1] == pid:
+            n += 1
+    return n
+
 with open(out, "a") as f:
     while True:
         try:
-            with open("/proc/%s/task/%s/children" % (pid, pid)) as c:
-                kids = len(c.read().split())
+            kids = children()
             fds = len(os.listdir("/proc/%s/fd" % pid))
             with open("/proc/%s/status" % pid) as st:
                 rss = [l.split()[1] for l in st if l.startswith("VmRSS:")][0]
@@ -200,6 +223,9 @@ BASE_BPS=$(iperf_bps base) || BASE_BPS=0
 touch "$LTUN_TMP/base.stop"
 wait "$SAMPLER_PID"
 check "baseline throughput measured ($((BASE_BPS / 1000000)) Mbit/s)" [ "$BASE_BPS" -gt 0 ]
+# Without samples every bound below would hold vacuously.
+check "sampler read the idle server ($(wc -l <"$LTUN_TMP/base") samples)" \
+	[ "$(wc -l <"$LTUN_TMP/base")" -ge 3 ]
 BASE_FDS=$(column_max "$LTUN_TMP/base" 2)
 BASE_RSS=$(column_max "$LTUN_TMP/base" 3)
 LOG_LINES0=$(wc -l <"$SLOG")
@@ -239,6 +265,8 @@ PEAK=$(column_max "$SAMPLES" 1)
 PEAK_FDS=$(column_max "$SAMPLES" 2)
 PEAK_RSS=$(column_max "$SAMPLES" 3)
 log "A: server peak: $PEAK handshake children, $PEAK_FDS fds, $PEAK_RSS kB RSS ($(wc -l <"$SAMPLES") samples)"
+check "A: sampler read the server during the flood ($(wc -l <"$SAMPLES") samples)" \
+	[ "$(wc -l <"$SAMPLES")" -ge 10 ]
 check "A: nearly all $A_COUNT connections established ($A_opened)" \
 	[ "$A_opened" -ge $((A_COUNT * 9 / 10)) ]
 check "A: handshake children never above max-handshakes $MAX_HS (peak $PEAK)" \
@@ -298,6 +326,8 @@ flood_vars "$B" B
 check "B: flood tool finished" [ "$B_RC" -eq 0 ]
 [ "$B_RC" -eq 0 ] || { dump_file "$LTUN_TMP/b.err"; lt_finish; }
 PEAK_B=$(column_max "$LTUN_TMP/samples-b" 1)
+check "B: sampler read the server during the flood ($(wc -l <"$LTUN_TMP/samples-b") samples)" \
+	[ "$(wc -l <"$LTUN_TMP/samples-b")" -ge 10 ]
 # the flood's own handshakes plus the new client's
 check "B: at most max-handshakes-per-source + 1 handshakes (peak $PEAK_B)" \
 	[ "$PEAK_B" -le $((MAX_PER_SRC + 1)) ]
