@@ -306,6 +306,14 @@ int ltun_peer_new(struct ltun_dev *ltun, struct socket *sock,
 	*id = peer->id;
 	/* Bytes may have arrived before the hook was in place. */
 	queue_work(ltun_wq, &peer->rx_work);
+	/*
+	 * A first keepalive tells the far end at once that this side's
+	 * kernel has the peer: a client's ltunctl waits for it before it
+	 * reports the tunnel up, since the server hands its socket over
+	 * only after it has sent WELCOME.
+	 */
+	atomic_set(&peer->keepalive_due, 1);
+	queue_work(ltun_wq, &peer->tx_work);
 	if (peer->keepalive_ms || peer->timeout_ms)
 		queue_delayed_work(ltun_wq, &peer->keepalive_work,
 				   ltun_keepalive_tick(peer->keepalive_ms,

@@ -1197,6 +1197,30 @@ TEST_F(dev, keepalive_settings)
 	close(fds[1]);
 }
 
+/*
+ * A new peer sends one keepalive at once, even with keepalives off: it
+ * tells the far end that this kernel has the peer (ltunctl's client waits
+ * for it). Only one: nothing more follows while the peer is idle.
+ */
+TEST_F(dev, first_keepalive)
+{
+	struct ltun_wire_hdr h;
+	uint32_t id;
+	int fds[2];
+
+	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, fds,
+				 ltun_aip4("10.9.0.2", 32), 0, 0, &id));
+	ASSERT_EQ(0, read_exact(fds[1], &h, sizeof(h), 2000))
+		TH_LOG("no keepalive from a new peer");
+	EXPECT_EQ(LTUN_WIRE_KEEPALIVE, h.type);
+	EXPECT_EQ(0, h.len);
+	EXPECT_EQ(-ETIMEDOUT, read_exact(fds[1], &h, sizeof(h), 500))
+		TH_LOG("a second frame from an idle peer with keepalives off");
+	EXPECT_EQ(1, peer_stat_wait(&self->nl, self->ifindex, id,
+				    LTUN_STATS_A_TX_KEEPALIVES, 1));
+	close(fds[1]);
+}
+
 /* An idle peer gets keepalive frames; a silent one is removed (TIMEOUT). */
 TEST_F(dev, keepalive_and_timeout)
 {
@@ -1207,10 +1231,13 @@ TEST_F(dev, keepalive_and_timeout)
 
 	ASSERT_EQ(0, attach_opts(_metadata, &self->nl, self->ifindex, fds,
 				 ltun_aip4("10.9.0.2", 32), 200, 1500, &id));
-	ASSERT_EQ(0, read_exact(fds[1], &h, sizeof(h), 2000))
-		TH_LOG("no keepalive from an idle peer");
-	EXPECT_EQ(LTUN_WIRE_KEEPALIVE, h.type);
-	EXPECT_EQ(0, h.len);
+	/* the first one comes at once (first_keepalive), then every 200 ms */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, read_exact(fds[1], &h, sizeof(h), 2000))
+			TH_LOG("no keepalive %d from an idle peer", i + 1);
+		EXPECT_EQ(LTUN_WIRE_KEEPALIVE, h.type);
+		EXPECT_EQ(0, h.len);
+	}
 
 	/* our keepalives keep it alive well past the timeout */
 	for (i = 0; i < 10; i++) {
@@ -1219,7 +1246,7 @@ TEST_F(dev, keepalive_and_timeout)
 	}
 	ASSERT_EQ(0, ltun_peer_get(&self->nl, self->ifindex, id, &p))
 		TH_LOG("peer removed although it sent keepalives");
-	EXPECT_LE(1, p.stats.v[LTUN_STATS_A_TX_KEEPALIVES]);
+	EXPECT_LE(2, p.stats.v[LTUN_STATS_A_TX_KEEPALIVES]);
 	EXPECT_LE(9, p.stats.v[LTUN_STATS_A_RX_KEEPALIVES]);
 
 	/* then silence */

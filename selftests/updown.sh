@@ -137,9 +137,11 @@ check "client: pidfile names a live process" alive "$CPID"
 check "client: pool address on ltc" \
 	eval 'ip -n "$NS_CLI" -4 -o addr show dev ltc | grep -q "10\.9\.0\.[0-9]*/24"'
 # The server hands the socket to its kernel only after it sent WELCOME
-# (server_client.c says why), so replies can be lost for a moment after
-# the client's "up" returns: seen on the debug kernel.
-check "ping client -> server through the tunnel" wait_for 10 ping_ok "$NS_CLI" "$IN4_SRV"
+# (server_client.c says why); the client's "up" returns once that kernel
+# has shown it has the peer (its first keepalive), so no waiting here.
+check "server's kernel has the peer as soon as the client's up returns" \
+	eval '[ "$(ip netns exec "$NS_SRV" "$LTUNCTL" peer show lts | grep -c "^peer ")" -eq 1 ]'
+check "ping client -> server through the tunnel" ping_ok "$NS_CLI" "$IN4_SRV"
 CADDR=$(ip -n "$NS_CLI" -4 -o addr show dev ltc | awk '{ print $4 }' | cut -d/ -f1 | head -n 1)
 check "ping server -> client ($CADDR)" ping_ok "$NS_SRV" "$CADDR"
 

@@ -362,6 +362,43 @@ static void keep_token(struct client_sess *s, const struct hello_msg *w)
 	memcpy(s->token, w->token, HELLO_TOKEN_LEN);
 }
 
+/* How long client_connect() waits for the server's kernel to show up. */
+#define FAR_KERNEL_WAIT_MS	5000
+#define FAR_KERNEL_POLL_MS	20
+
+static int frames_in_cb(const struct peer_info *pi, void *data)
+{
+	uint64_t *n = data;
+
+	*n = pi->stats.v[LTUN_STATS_A_RX_KEEPALIVES] + pi->stats.v[LTUN_STATS_A_RX_PACKETS];
+	return 0;
+}
+
+/*
+ * The server hands its socket to its kernel only after it has sent
+ * WELCOME (so that no data can come before it), which leaves a moment in
+ * which our kernel has the peer and the server's has not: packets sent
+ * then are dropped there. The server's kernel sends a keepalive as soon as
+ * it has the peer; until ours has received a frame, the tunnel is not up.
+ * A server whose kernel does not send one (an older module) only costs
+ * the wait and a warning.
+ */
+static void wait_far_kernel(struct client *c, uint32_t id)
+{
+	char why[NL_ERRLEN];
+	uint64_t n = 0;
+
+	for (int ms = 0; ms < FAR_KERNEL_WAIT_MS; ms += FAR_KERNEL_POLL_MS) {
+		if (ops_peer_get(&c->nl, c->o.dev, id, frames_in_cb, &n, why, sizeof(why)) < 0)
+			return;	/* the peer is gone: the caller's next step says so */
+		if (n)
+			return;
+		usleep(FAR_KERNEL_POLL_MS * 1000);
+	}
+	fprintf(stderr, "ltunctl: %s: %s: no frame from the server's kernel within %d s; "
+		"continuing (an older server?)\n", CLIENT_CMD, c->o.dev, FAR_KERNEL_WAIT_MS / 1000);
+}
+
 int client_connect(struct client *c, char *err, size_t errlen)
 {
 	struct client_sess s = { 0 };
@@ -410,6 +447,7 @@ int client_connect(struct client *c, char *err, size_t errlen)
 		client_teardown(c);
 		return -1;
 	}
+	wait_far_kernel(c, s.id);
 	return 0;
 fail:
 	close(fd);
