@@ -706,14 +706,38 @@ TEST_F(fam, peer_del_admin)
 	close(fds[1]);
 }
 
+static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, (char *)buf + got, len - got, 0);
+		if (n <= 0)
+			return n ? -errno : -EPIPE;
+		got += n;
+	}
+	return 0;
+}
+
 TEST_F(fam, far_end_close)
 {
+	struct ltun_wire_hdr h;
 	struct ltun_peer_info p;
 	uint32_t id;
 	int fds[2];
 
 	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex,
 			    variant->family, fds, &id));
+	/* Read the new peer's first keepalive: a close with unread data
+	 * would send RST, not FIN.
+	 */
+	ASSERT_EQ(0, read_exact(fds[1], &h, sizeof(h), 2000));
+	EXPECT_EQ(LTUN_WIRE_KEEPALIVE, h.type);
 	close(fds[1]);		/* FIN (kTLS may send close_notify first) */
 	expect_ntf(_metadata, &self->ntf, self->ifindex, id,
 		   LTUN_DEL_REASON_PEER_CLOSED, LTUN_DEL_REASON_PEER_CLOSED);
@@ -829,24 +853,6 @@ static int send_frame(int fd, uint8_t type, const void *payload, size_t len)
 		memcpy(buf + sizeof(*h), payload, len);
 	return send(fd, buf, sizeof(*h) + len, 0) ==
 	       (ssize_t)(sizeof(*h) + len) ? 0 : -1;
-}
-
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, (char *)buf + got, len - got, 0);
-		if (n <= 0)
-			return n ? -errno : -EPIPE;
-		got += n;
-	}
-	return 0;
 }
 
 /*
