@@ -378,10 +378,11 @@ static int frames_in_cb(const struct peer_info *pi, void *data)
  * The server hands its socket to its kernel only after it has sent
  * WELCOME (so that no data can come before it), which leaves a moment in
  * which our kernel has the peer and the server's has not: packets sent
- * then are dropped there. The server's kernel sends a keepalive as soon as
- * it has the peer; until ours has received a frame, the tunnel is not up.
- * A server whose kernel does not send one (an older module) only costs
- * the wait and a warning.
+ * then wait in the server's socket until its kernel takes it over, and a
+ * script's first ping may time out. The server's kernel sends a keepalive
+ * as soon as it has the peer; until ours has received a frame, the tunnel
+ * is not up. A server whose kernel does not send one (an older module)
+ * only costs the wait and a warning.
  */
 static void wait_far_kernel(struct client *c, uint32_t id)
 {
