@@ -192,24 +192,6 @@ static int send_record(int fd, uint8_t type, const void *data, size_t len)
 	return sendmsg(fd, &msg, 0) == (ssize_t)len ? 0 : -errno;
 }
 
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, (char *)buf + got, len - got, 0);
-		if (n <= 0)
-			return n ? -errno : -EPIPE;
-		got += n;
-	}
-	return 0;
-}
-
 /* Next DATA payload on far end fd, skipping keepalives: length or -errno. */
 static int read_data(int fd, uint8_t *buf, size_t max, int timeout_ms)
 {

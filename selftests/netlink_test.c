@@ -706,24 +706,6 @@ TEST_F(fam, peer_del_admin)
 	close(fds[1]);
 }
 
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, (char *)buf + got, len - got, 0);
-		if (n <= 0)
-			return n ? -errno : -EPIPE;
-		got += n;
-	}
-	return 0;
-}
-
 TEST_F(fam, far_end_close)
 {
 	struct ltun_wire_hdr h;

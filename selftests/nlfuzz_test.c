@@ -842,24 +842,6 @@ static int send_frame(int fd, uint8_t type, const void *payload, size_t len)
 	       (ssize_t)(sizeof(*h) + len) ? 0 : -1;
 }
 
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, (char *)buf + got, len - got, 0);
-		if (n <= 0)
-			return n ? -errno : -EPIPE;
-		got += n;
-	}
-	return 0;
-}
-
 /*
  * A fresh kTLS peer on @ifindex (which has 10.9.0.1/24 and is up) carries a
  * packet in each direction. 0 or a negative step number.

@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "test_util.h"
 
@@ -67,4 +70,22 @@ size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
 {
 	return build_udp4_pad(buf, src, dst, sport, dport, payload,
 			      strlen(payload));
+}
+
+int read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, (char *)buf + got, len - got, 0);
+		if (n <= 0)
+			return n ? -errno : -EPIPE;
+		got += n;
+	}
+	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Small helpers shared by the harness tests: names and packets. */
+/* Small helpers shared by the harness tests: names, packets, socket reads. */
 #ifndef _LTUN_TEST_UTIL_H
 #define _LTUN_TEST_UTIL_H
 
@@ -15,5 +15,9 @@ size_t build_udp4_pad(uint8_t *buf, const char *src, const char *dst,
 		      uint16_t sport, uint16_t dport, const char *msg, size_t plen);
 size_t build_udp4(uint8_t *buf, const char *src, const char *dst,
 		  uint16_t sport, uint16_t dport, const char *payload);
+
+/* Read exactly len bytes from fd, each wait at most timeout_ms: 0, -ETIMEDOUT,
+ * -EPIPE at end of stream, or -errno. */
+int read_exact(int fd, void *buf, size_t len, int timeout_ms);
 
 #endif /* _LTUN_TEST_UTIL_H */
