@@ -49,17 +49,36 @@ tls_sum() {
 pcap_packets() {
 	tcpdump -nr "$1" 2>/dev/null | wc -l
 }
+# "WIRE STORED": the bytes the packets had on the wire and the bytes
+# tcpdump kept of them. They differ when libpcap cuts GSO packets to its
+# ring's frame size, which it does on some kernels.
+pcap_bytes() {
+	python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+end = "<" if d[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+off, wire, kept = 24, 0, 0
+while off + 16 <= len(d):
+	incl, orig = struct.unpack(end + "8xII", d[off:off + 16])
+	wire += orig
+	kept += incl
+	off += 16 + incl
+print(wire, kept)
+' "$1"
+}
 pcap_has_marker() {
 	grep -aqF "$MARKER" "$1"
 }
 
 capture_test() {
 	local vpid lpid
-	# -U: write each packet at once; -Z root: no privilege drop that could
-	# stop it writing into our tmp dir.
-	bg_run vpid ip netns exec "$NS_SRV" tcpdump -i ve-srv -s 0 -U -Z root -n \
+	# --immediate-mode: hand each packet over at once; without it the
+	# last second of traffic can still sit in an unfinished ring block
+	# when we stop tcpdump, and is lost. -U: write each packet at once;
+	# -Z root: no privilege drop that could stop it writing into our tmp.
+	bg_run vpid ip netns exec "$NS_SRV" tcpdump -i ve-srv --immediate-mode -s 0 -U -Z root -n \
 		-w "$LTUN_TMP/veth.pcap" >"$LTUN_TMP/tcpdump-veth.log" 2>&1
-	bg_run lpid ip netns exec "$NS_SRV" tcpdump -i lt0 -s 0 -U -Z root -n \
+	bg_run lpid ip netns exec "$NS_SRV" tcpdump -i lt0 --immediate-mode -s 0 -U -Z root -n \
 		-w "$LTUN_TMP/lt0.pcap" >"$LTUN_TMP/tcpdump-lt0.log" 2>&1
 	wait_for 10 grep -q "listening on" "$LTUN_TMP/tcpdump-veth.log" &&
 		wait_for 10 grep -q "listening on" "$LTUN_TMP/tcpdump-lt0.log" ||
@@ -76,15 +95,23 @@ capture_test() {
 	bg_stop "$vpid"
 	bg_stop "$lpid"
 
-	local nv nl bv
+	local nv nl wire kept
 	nv=$(pcap_packets "$LTUN_TMP/veth.pcap")
 	nl=$(pcap_packets "$LTUN_TMP/lt0.pcap")
-	bv=$(stat -c %s "$LTUN_TMP/veth.pcap")
-	log "captured $nv packets ($bv bytes) on ve-srv, $nl on lt0"
+	read -r wire kept < <(pcap_bytes "$LTUN_TMP/veth.pcap")
+	log "captured $nv packets on ve-srv ($wire bytes on the wire, $kept kept), $nl on lt0"
+	grep -h "dropped by kernel" "$LTUN_TMP"/tcpdump-*.log | sed 's/^/#   /'
 	# Without traffic on the veth the negative check would prove nothing.
 	# Count bytes, not packets: with GSO on lt0 and TSO on the veth, 1 MB
-	# can cross in barely a hundred large packets.
-	check "underlay capture holds the whole stream (>= 1000000 bytes)" [ "$bv" -ge 1000000 ]
+	# can cross in barely a hundred large packets. Nine tenths, not all:
+	# the kernel may drop a 64 KiB packet from tcpdump's ring under load
+	# (it counts them), and the stream plus all headers is only ~2% more
+	# than 1 MB. libpcap may keep only the head of a GSO packet, so also
+	# ask that a tenth was kept: the marker repeats every few bytes, so
+	# plaintext anywhere in what was kept would show.
+	check "underlay capture saw the stream (>= 900000 wire bytes)" \
+		[ "${wire:-0}" -ge 900000 ]
+	check "underlay capture kept >= 100000 bytes of it" [ "${kept:-0}" -ge 100000 ]
 	check "underlay capture does not contain the plaintext marker" \
 		eval '! pcap_has_marker "$LTUN_TMP/veth.pcap"'
 	check "lt0 capture contains the plaintext marker (positive control)" \
