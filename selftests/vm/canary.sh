@@ -26,9 +26,9 @@ kver=${1:?usage: canary.sh KVER}
 kinds=(lockdep kmemleak atomic-sleep warn kasan)
 declare -A expect=(
 	[kmemleak]='unreferenced object'
-	[kasan]='BUG: KASAN: slab-out-of-bounds'
+	[kasan]='BUG: KASAN: slab-out-of-bounds.*ltun_canary'
 	[atomic-sleep]='sleeping function called from invalid context'
-	[warn]='ltun_canary: deliberate warning'
+	[warn]='WARNING: CPU: [0-9]+ PID: [0-9]+ at .*ltun_canary'
 	[lockdep]='possible circular locking dependency'
 )
 
@@ -47,7 +47,7 @@ for k in "${kinds[@]}"; do
 		why="the canary test itself did not pass"
 	elif ! grep -qE "^not ok [0-9]+ - .* dmesg" <<<"$out"; then
 		why="the dmesg result did not fail"
-	elif ! sed '/^# === dmesg$/,$d' <<<"$out" | grep -qF "${expect[$k]}"; then
+	elif ! sed '/^# === dmesg$/,$d' <<<"$out" | grep -qE "${expect[$k]}"; then
 		why="no '${expect[$k]}' attributed to the test"
 	fi
 	if [ -z "$why" ]; then
