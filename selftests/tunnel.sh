@@ -45,25 +45,21 @@ tls_sum() {
 	echo $(($(tls_stat "$NS_SRV" "$1") + $(tls_stat "$NS_CLI" "$1")))
 }
 
-# Count packets and marker occurrences in a capture.
-pcap_packets() {
-	tcpdump -nr "$1" 2>/dev/null | wc -l
-}
-# "WIRE STORED": the bytes the packets had on the wire and the bytes
-# tcpdump kept of them. They differ when libpcap cuts GSO packets to its
-# ring's frame size, which it does on some kernels.
-pcap_bytes() {
+# "PACKETS WIRE KEPT" of a capture: its records, the bytes they had on the
+# wire and the bytes tcpdump kept of them (less if -s cut a packet short).
+pcap_stats() {
 	python3 -c '
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 end = "<" if d[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-off, wire, kept = 24, 0, 0
+off, n, wire, kept = 24, 0, 0, 0
 while off + 16 <= len(d):
 	incl, orig = struct.unpack(end + "8xII", d[off:off + 16])
+	n += 1
 	wire += orig
 	kept += incl
 	off += 16 + incl
-print(wire, kept)
+print(n, wire, kept)
 ' "$1"
 }
 pcap_has_marker() {
@@ -96,9 +92,8 @@ capture_test() {
 	bg_stop "$lpid"
 
 	local nv nl wire kept
-	nv=$(pcap_packets "$LTUN_TMP/veth.pcap")
-	nl=$(pcap_packets "$LTUN_TMP/lt0.pcap")
-	read -r wire kept < <(pcap_bytes "$LTUN_TMP/veth.pcap")
+	read -r nv wire kept < <(pcap_stats "$LTUN_TMP/veth.pcap")
+	read -r nl _ _ < <(pcap_stats "$LTUN_TMP/lt0.pcap")
 	log "captured $nv packets on ve-srv ($wire bytes on the wire, $kept kept), $nl on lt0"
 	grep -h "dropped by kernel" "$LTUN_TMP"/tcpdump-*.log | sed 's/^/#   /'
 	# Without traffic on the veth the negative check would prove nothing.
@@ -106,8 +101,8 @@ capture_test() {
 	# can cross in barely a hundred large packets. Nine tenths, not all:
 	# the kernel may drop a 64 KiB packet from tcpdump's ring under load
 	# (it counts them), and the stream plus all headers is only ~2% more
-	# than 1 MB. libpcap may keep only the head of a GSO packet, so also
-	# ask that a tenth was kept: the marker repeats every few bytes, so
+	# than 1 MB. A snap length could keep only the head of a GSO packet,
+	# so also ask that a tenth was kept: the marker repeats every few bytes, so
 	# plaintext anywhere in what was kept would show.
 	check "underlay capture saw the stream (>= 900000 wire bytes)" \
 		[ "${wire:-0}" -ge 900000 ]

@@ -6,7 +6,8 @@
 # report, guest-run.sh runs selftests/canary/KIND.sh, which loads
 # ltun_canary.ko with that misdeed (selftests/canary/ltun_canary.c). Each
 # run must end in failure, with the test itself passing, the final "dmesg"
-# result failed, and the kernel's own words for that splat in the output.
+# result failed, and the kernel's own words for that splat attributed to
+# the test (below).
 # Prints TAP; exit status non-zero if any splat went unnoticed.
 #
 # The kernel's own words must appear before guest-run's final "dmesg"
