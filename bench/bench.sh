@@ -8,7 +8,7 @@
 # --json: print the JSON document on stdout instead of the table (the
 # table and the VM's progress go to stderr).
 # Environment: BENCH_SECONDS, BENCH_REPEAT, BENCH_WARM, BENCH_HUB,
-# BENCH_UDP_RATE, BENCH_PING_INTERVAL, BENCH_ROWS (see guest.sh),
+# BENCH_UDP_RATE, BENCH_PING_INTERVAL, BENCH_ROWS, BENCH_CIPHERS (see guest.sh),
 # BENCH_MEMORY (guest RAM, default 2G).
 #
 # Expects the module built for each KVER, ltunctl, the selftests and
@@ -37,7 +37,7 @@ for v in "$sec" "$rep" "$warm"; do
 done
 genv=(env)
 for v in BENCH_SECONDS BENCH_REPEAT BENCH_WARM BENCH_HUB BENCH_UDP_RATE \
-	BENCH_PING_INTERVAL BENCH_ROWS; do
+	BENCH_PING_INTERVAL BENCH_ROWS BENCH_CIPHERS; do
 	[ -z "${!v:-}" ] || genv+=("$v=${!v}")
 done
 

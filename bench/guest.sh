@@ -24,7 +24,8 @@
 #
 # Environment: BENCH_SECONDS (10), BENCH_REPEAT (3), BENCH_WARM (2),
 # BENCH_HUB ("1 5 10 20"), BENCH_UDP_RATE (100M), BENCH_PING_INTERVAL
-# (0.01), BENCH_ROWS (all of: veth ktls wg ltun lat hub mem).
+# (0.01), BENCH_ROWS (all of: veth ktls wg ltun lat hub mem), BENCH_CIPHERS
+# (aes128gcm aes256gcm chacha20: the ciphers of the ktls and ltun rows).
 
 # shellcheck source=../selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../selftests/lib.sh"
@@ -45,7 +46,12 @@ for v in SEC REPEAT WARM; do
 done
 
 # Ciphers: our name, ktls_stream's name, spellings ltunctl might accept.
-CIPHERS=(aes128gcm aes256gcm chacha20)
+read -ra CIPHERS <<<"${BENCH_CIPHERS:-aes128gcm aes256gcm chacha20}"
+for c in "${CIPHERS[@]}"; do
+	case $c in aes128gcm | aes256gcm | chacha20) ;;
+	*) echo "bench: BENCH_CIPHERS: unknown cipher '$c' (aes128gcm aes256gcm chacha20)" >&2; exit 2 ;;
+	esac
+done
 declare -A LTUN_CIPHER_NAMES=(
 	[aes128gcm]="aes-128-gcm AES-128-GCM aes128gcm aes128"
 	[aes256gcm]="aes-256-gcm AES-256-GCM aes256gcm aes256"
@@ -97,6 +103,22 @@ read_dev() {
 	return 1
 }
 
+# read_txdrop PID DEV: sets DEV_TXDROP to the packets DEV dropped on
+# transmit (for ltun: its peer queue was full), seen from PID's namespace.
+read_txdrop() {
+	local l rest
+	DEV_TXDROP=
+	while read -r l; do
+		[ "${l%%:*}" = "$2" ] || continue
+		rest=${l#*:}
+		# rx: bytes packets errs drop fifo frame compressed multicast;
+		# tx: bytes packets errs drop ...
+		read -r _ _ _ _ _ _ _ _ _ _ _ DEV_TXDROP _ <<<"$rest"
+		return 0
+	done <"/proc/$1/net/dev"
+	return 1
+}
+
 # bsleep S: sleep without exec (bash's loadable sleep if installed, else
 # a read that times out): /bin/sleep can start seconds late.
 if enable -f /usr/lib/bash/sleep sleep 2>/dev/null; then
@@ -116,15 +138,20 @@ read_cpu() {
 # dev_window DEV PIDS...: WARM seconds from now, count what DEV (in srv)
 # receives for SEC seconds. Sets W_DEV (Mbit/s of IP packets through
 # DEV; empty if any of PIDS, the load, ended before the window did) and
-# W_CPU (percent of all CPUs busy).
+# W_CPU (percent of all CPUs busy) and W_TXDROP (packets the sending
+# side's DEV, in cli, dropped in the window; empty if it has none).
 dev_window() {
-	local dev=$1 d0 d1 t0 t1 c0 c1 p
+	local dev=$1 d0 d1 t0 t1 c0 c1 x0 x1 p
 	shift
-	W_DEV='' W_CPU='' W_ERR=''
+	W_DEV='' W_CPU='' W_ERR='' W_TXDROP=''
 	bsleep "$WARM"
 	read_cpu; c0=$CPU_S; t0=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev" || return 1; d0=$DEV_RX
+	read_txdrop "$CLI_HOLDER" "$dev"; x0=$DEV_TXDROP
 	bsleep "$SEC"
 	read_cpu; c1=$CPU_S; t1=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev"; d1=$DEV_RX
+	read_txdrop "$CLI_HOLDER" "$dev"; x1=$DEV_TXDROP
+	W_TXDROP=
+	[ -z "$x0" ] || [ -z "$x1" ] || W_TXDROP=$((x1 - x0))
 	for p in "$@"; do
 		kill -0 "$p" 2>/dev/null || { W_ERR="the load ended before the window"; break; }
 	done
@@ -148,6 +175,12 @@ iperf_started() { [ "$(grep -c ' connected to ' "$1" 2>/dev/null)" -ge "$2" ]; }
 # iperf_rx LOG: the receiver's total Mbit/s from iperf3's summary (-f m)
 iperf_rx() {
 	awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") v = $i } END { print v }' "$1"
+}
+
+# iperf_retr LOG: the sender's retransmitted segments (all streams), from
+# iperf3's summary: the column before "sender" (the SUM line if any).
+iperf_retr() {
+	awk '$NF == "sender" && $(NF - 1) ~ /^[0-9]+$/ { v = $(NF - 1); if ($1 == "[SUM]") s = v } END { print (s != "" ? s : v) }' "$1"
 }
 
 # iperf3 servers: persistent, one per port, in NS bound to ADDR.
@@ -177,7 +210,7 @@ iperf_servers_stop() {
 # receiver's count); meanwhile a SEC window on DEV in srv (IP bytes),
 # which has 5 s to spare for a late start.
 tcp_row() {
-	local row=$1 rep=$2 ns=$3 dst=$4 port=$5 p=$6 dev=$7 pid mbps log=$LTUN_TMP/iperf-c.log
+	local row=$1 rep=$2 ns=$3 dst=$4 port=$5 p=$6 dev=$7 pid mbps retr log=$LTUN_TMP/iperf-c.log
 	W_DEV='' W_CPU='' W_ERR=''
 	bg_run pid ip netns exec "$ns" iperf3 -c "$dst" -p "$port" -P "$p" -O "$WARM" \
 		-t $((SEC + 5)) -f m --forceflush >"$log" 2>&1
@@ -189,8 +222,10 @@ tcp_row() {
 	wait_pid "$pid" $((SEC + WARM + 60))
 	mbps=$(iperf_rx "$log")
 	if [ -n "$mbps" ]; then
-		emit "$row" "$rep" mbps="$mbps" dev_mbps="$W_DEV" cpu="$W_CPU" ${W_ERR:+dev_error="$W_ERR"}
-		say "$row #$rep: $mbps Mbit/s (dev ${W_DEV:-?}), cpu ${W_CPU:-?}%"
+		retr=$(iperf_retr "$log")
+		emit "$row" "$rep" mbps="$mbps" dev_mbps="$W_DEV" cpu="$W_CPU" \
+			${retr:+retr="$retr"} ${W_TXDROP:+tx_drops="$W_TXDROP"} ${W_ERR:+dev_error="$W_ERR"}
+		say "$row #$rep: $mbps Mbit/s (dev ${W_DEV:-?}), cpu ${W_CPU:-?}%, retransmits ${retr:-?}, tx drops ${W_TXDROP:-?}"
 	else
 		emit "$row" "$rep" error="${W_ERR:-iperf3 failed}"
 		say "$row #$rep: FAILED: ${W_ERR:-iperf3 failed}"
@@ -337,10 +372,13 @@ fi
 
 say "kernel $(uname -r), $(nproc) vCPUs, ${SEC}s x $REPEAT per row, rows: $ROWS"
 setup_underlay || { echo "bench: underlay setup failed" >&2; exit 1; }
-# A process living in srv: the window reads srv's /proc/net/dev through it.
+# Processes living in srv and cli: the window reads each namespace's
+# /proc/net/dev through them.
 bg_run SRV_HOLDER ip netns exec "$NS_SRV" sleep 1000000
-in_srv() { [ "$(stat -L -c %i "/proc/$SRV_HOLDER/ns/net")" = "$(stat -L -c %i "/run/netns/$NS_SRV")" ]; }
-wait_for 10 in_srv || { echo "bench: cannot watch srv's devices" >&2; exit 1; }
+bg_run CLI_HOLDER ip netns exec "$NS_CLI" sleep 1000000
+in_ns() { [ "$(stat -L -c %i "/proc/$1/ns/net")" = "$(stat -L -c %i "/run/netns/$2")" ]; }
+wait_for 10 in_ns "$SRV_HOLDER" "$NS_SRV" && wait_for 10 in_ns "$CLI_HOLDER" "$NS_CLI" ||
+	{ echo "bench: cannot watch the namespaces' devices" >&2; exit 1; }
 gen_certs || { echo "bench: certificates failed" >&2; exit 1; }
 
 # WireGuard between the same namespaces: 10.8.0.1 (srv) - 10.8.0.2 (cli).

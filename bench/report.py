@@ -117,7 +117,8 @@ def build(meta, end, samples, host):
     rows = {}
     for rid, label in TCP_ROWS:
         rows[rid] = {"label": label, "unit": "Mbit/s",
-                     **row_summary(samples.get(rid, []), ["mbps", "dev_mbps", "cpu"])}
+                     **row_summary(samples.get(rid, []),
+                                   ["mbps", "dev_mbps", "cpu", "retr", "tx_drops"])}
     for rid, label in UDP_ROWS:
         rows[rid] = {"label": label, "unit": "Mbit/s received",
                      **row_summary(samples.get(rid, []), ["mbps", "loss", "jitter"])}
@@ -256,7 +257,7 @@ def render(doc, md=False):
     for rid, label in TCP_ROWS:
         row = rows[rid]
         if "na" in row:
-            lines.append([label, f"n/a ({row['na']})", "", ""])
+            lines.append([label, f"n/a ({row['na']})", "", "", "", ""])
             continue
         extra = ""
         if "cipher_note" in row:
@@ -264,10 +265,12 @@ def render(doc, md=False):
         elif "notes" in row and "mbps" not in row:
             extra = f" ({'; '.join(row['notes'])})"
         lines.append([label + extra, cell(row.get("mbps")), cell(row.get("dev_mbps")),
-                      cell(row.get("cpu"), 0)])
+                      cell(row.get("cpu"), 0), cell(row.get("retr"), 0),
+                      cell(row.get("tx_drops"), 0)])
     table("Throughput in Mbit/s: payload (the receiver's count) and IP bytes received by "
-          "the device (veth, wg0, lt*)",
-          ["row", "payload", "device", "CPU %"], lines)
+          "the device (veth, wg0, lt*); iperf3's retransmitted segments and the sending "
+          "device's transmit drops, where the row has them",
+          ["row", "payload", "device", "CPU %", "retransmits", "tx drops"], lines)
 
     lines = []
     for rid, label in UDP_ROWS:
