@@ -14,8 +14,16 @@
 #define LTUN_VERSION "0.1.0"
 
 /*
- * Runs every peer's RX and TX worker and each device's reap work. Per-CPU,
- * so a worker runs where the socket callback or transmit that queued it ran.
+ * Runs every peer's RX and TX worker and each device's reap work.
+ *
+ * Unbound, so the scheduler may run a worker on any CPU. A per-CPU queue
+ * runs a worker where it was queued, and on veth (or any path without
+ * RPS) that is the CPU of the sending process: the sender, our TX worker,
+ * the far end's RX worker and its GRO all piled onto one CPU while the
+ * others idled. Nothing in the workers needs a fixed CPU (per-CPU
+ * counters and GRO are touched with bottom halves off). WQ_SYSFS lets an
+ * operator confine the workers to some CPUs (cpumask under
+ * /sys/devices/virtual/workqueue/ltun).
  */
 struct workqueue_struct *ltun_wq;
 
@@ -23,7 +31,7 @@ static int __init ltun_init(void)
 {
 	int err;
 
-	ltun_wq = alloc_workqueue("ltun", 0, 0);
+	ltun_wq = alloc_workqueue("ltun", WQ_UNBOUND | WQ_SYSFS, 0);
 	if (!ltun_wq)
 		return -ENOMEM;
 
