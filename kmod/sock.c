@@ -19,6 +19,13 @@
 #include "peer.h"
 #include "sock.h"
 
+/*
+ * Bytes a peer's socket may hold that TCP has not sent yet (the socket's
+ * TCP_NOTSENT_LOWAT): a few largest batches' worth of records, enough to
+ * keep the connection busy between two runs of the TX worker.
+ */
+#define LTUN_NOTSENT_LOWAT	(128 * 1024)
+
 /**
  * ltun_sock_check() - is this socket fit to carry a peer
  * @sock: socket from userspace
@@ -185,6 +192,16 @@ int ltun_sock_attach(struct ltun_conn *conn)
 	 * TX worker already batches.
 	 */
 	tcp_sock_set_nodelay(sk);
+
+	/* Keep what waits unsent in the socket small. The TX worker can
+	 * always fill the socket, so without a bound TCP's send buffer grows
+	 * to megabytes and a ping queues behind all of it. With it, a full
+	 * socket stops the worker instead and packets wait on the peer's
+	 * ring, where the inner senders' own TCP small queues hold them back.
+	 */
+	lock_sock(sk);
+	WRITE_ONCE(tcp_sk(sk)->notsent_lowat, LTUN_NOTSENT_LOWAT);
+	release_sock(sk);
 	return 0;
 }
 
