@@ -87,17 +87,18 @@ emit() {
 
 # ---- measurements ------------------------------------------------------
 
-# read_dev PID DEV: sets DEV_RX to the bytes DEV received, as seen from
+# read_dev PID DEV: sets DEV_RX to the bytes DEV received, DEV_RXP to the
+# packets it received and DEV_TXP to the packets it sent, as seen from
 # the namespace of process PID. Bash builtins only: under TCG a busy data
 # path can starve a new process (fork + exec) for many seconds, so nothing
 # that samples a window may exec anything.
 read_dev() {
 	local l rest
-	DEV_RX=
+	DEV_RX='' DEV_RXP='' DEV_TXP=''
 	while read -r l; do
 		[ "${l%%:*}" = "$2" ] || continue
 		rest=${l#*:}
-		read -r DEV_RX _ <<<"$rest"
+		read -r DEV_RX DEV_RXP _ _ _ _ _ _ _ DEV_TXP _ <<<"$rest"
 		return 0
 	done <"/proc/$1/net/dev"
 	return 1
@@ -138,20 +139,28 @@ read_cpu() {
 # dev_window DEV PIDS...: WARM seconds from now, count what DEV (in srv)
 # receives for SEC seconds. Sets W_DEV (Mbit/s of IP packets through
 # DEV; empty if any of PIDS, the load, ended before the window did) and
-# W_CPU (percent of all CPUs busy) and W_TXDROP (packets the sending
-# side's DEV, in cli, dropped in the window; empty if it has none).
+# W_CPU (percent of all CPUs busy), W_TXDROP (packets the sending
+# side's DEV, in cli, dropped in the window; empty if it has none),
+# W_PKT (mean size in bytes of the packets DEV received: how whole the
+# super-packets arrive) and W_RET (packets DEV sent back per MB it
+# received: mostly the inner receivers' ACKs, each a frame of its own).
 dev_window() {
-	local dev=$1 d0 d1 t0 t1 c0 c1 x0 x1 p
+	local dev=$1 d0 d1 t0 t1 c0 c1 x0 x1 p0 p1 r0 r1 p
 	shift
-	W_DEV='' W_CPU='' W_ERR='' W_TXDROP=''
+	W_DEV='' W_CPU='' W_ERR='' W_TXDROP='' W_PKT='' W_RET=''
 	bsleep "$WARM"
-	read_cpu; c0=$CPU_S; t0=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev" || return 1; d0=$DEV_RX
+	read_cpu; c0=$CPU_S; t0=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev" || return 1
+	d0=$DEV_RX p0=$DEV_RXP r0=$DEV_TXP
 	read_txdrop "$CLI_HOLDER" "$dev"; x0=$DEV_TXDROP
 	bsleep "$SEC"
-	read_cpu; c1=$CPU_S; t1=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev"; d1=$DEV_RX
+	read_cpu; c1=$CPU_S; t1=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev"
+	d1=$DEV_RX p1=$DEV_RXP r1=$DEV_TXP
 	read_txdrop "$CLI_HOLDER" "$dev"; x1=$DEV_TXDROP
-	W_TXDROP=
 	[ -z "$x0" ] || [ -z "$x1" ] || W_TXDROP=$((x1 - x0))
+	if [ $((p1 - p0)) -gt 0 ]; then
+		W_PKT=$(((d1 - d0) / (p1 - p0)))
+		W_RET=$(awk -v r="$((r1 - r0))" -v b="$((d1 - d0))" 'BEGIN { printf "%.1f", r * 1e6 / b }')
+	fi
 	for p in "$@"; do
 		kill -0 "$p" 2>/dev/null || { W_ERR="the load ended before the window"; break; }
 	done
@@ -224,8 +233,9 @@ tcp_row() {
 	if [ -n "$mbps" ]; then
 		retr=$(iperf_retr "$log")
 		emit "$row" "$rep" mbps="$mbps" dev_mbps="$W_DEV" cpu="$W_CPU" \
-			${retr:+retr="$retr"} ${W_TXDROP:+tx_drops="$W_TXDROP"} ${W_ERR:+dev_error="$W_ERR"}
-		say "$row #$rep: $mbps Mbit/s (dev ${W_DEV:-?}), cpu ${W_CPU:-?}%, retransmits ${retr:-?}, tx drops ${W_TXDROP:-?}"
+			${retr:+retr="$retr"} ${W_TXDROP:+tx_drops="$W_TXDROP"} \
+			${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"} ${W_ERR:+dev_error="$W_ERR"}
+		say "$row #$rep: $mbps Mbit/s (dev ${W_DEV:-?}), cpu ${W_CPU:-?}%, retransmits ${retr:-?}, tx drops ${W_TXDROP:-?}, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
 	else
 		emit "$row" "$rep" error="${W_ERR:-iperf3 failed}"
 		say "$row #$rep: FAILED: ${W_ERR:-iperf3 failed}"
@@ -658,8 +668,9 @@ hub_row() {
 		return
 	fi
 	read -r p50 p99 mean loss <<<"$(ping_stats "$LTUN_TMP/hub-ping.log")"
-	emit "hub-$n" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss"
-	say "hub $n #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms"
+	emit "hub-$n" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss" \
+		${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"}
+	say "hub $n #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
 	# kernel memory under load, against the baseline before any client
 	if [ "$n" = "$HUB_MAX" ] && want mem; then
 		read -r mk ma <<<"$m1"

@@ -118,7 +118,8 @@ def build(meta, end, samples, host):
     for rid, label in TCP_ROWS:
         rows[rid] = {"label": label, "unit": "Mbit/s",
                      **row_summary(samples.get(rid, []),
-                                   ["mbps", "dev_mbps", "cpu", "retr", "tx_drops"])}
+                                   ["mbps", "dev_mbps", "cpu", "retr", "tx_drops",
+                                    "pkt_bytes", "ret_per_mb"])}
     for rid, label in UDP_ROWS:
         rows[rid] = {"label": label, "unit": "Mbit/s received",
                      **row_summary(samples.get(rid, []), ["mbps", "loss", "jitter"])}
@@ -130,7 +131,7 @@ def build(meta, end, samples, host):
         rows[f"hub-{n}"] = {"label": f"5 hub, {n} clients", "unit": "Mbit/s total",
                             **row_summary(samples.get(f"hub-{n}", []),
                                           ["dev_mbps", "cpu", "ping_mean", "ping_p99",
-                                           "ping_loss"])}
+                                           "ping_loss", "pkt_bytes", "ret_per_mb"])}
     for rid, label in (("mem-idle", "7 per idle peer"), ("mem-loaded", "7 per loaded peer")):
         rows[rid] = {"label": label, "unit": "kB",
                      **row_summary(samples.get(rid, []),
@@ -257,7 +258,7 @@ def render(doc, md=False):
     for rid, label in TCP_ROWS:
         row = rows[rid]
         if "na" in row:
-            lines.append([label, f"n/a ({row['na']})", "", "", "", ""])
+            lines.append([label, f"n/a ({row['na']})", "", "", "", "", "", ""])
             continue
         extra = ""
         if "cipher_note" in row:
@@ -266,11 +267,15 @@ def render(doc, md=False):
             extra = f" ({'; '.join(row['notes'])})"
         lines.append([label + extra, cell(row.get("mbps")), cell(row.get("dev_mbps")),
                       cell(row.get("cpu"), 0), cell(row.get("retr"), 0),
-                      cell(row.get("tx_drops"), 0)])
+                      cell(row.get("tx_drops"), 0), cell(row.get("pkt_bytes"), 0),
+                      cell(row.get("ret_per_mb"), 0)])
     table("Throughput in Mbit/s: payload (the receiver's count) and IP bytes received by "
           "the device (veth, wg0, lt*); iperf3's retransmitted segments and the sending "
-          "device's transmit drops, where the row has them",
-          ["row", "payload", "device", "CPU %", "retransmits", "tx drops"], lines)
+          "device's transmit drops, where the row has them; the mean size of the packets "
+          "the receiving device saw (super-packets count whole) and the packets it sent "
+          "back per MB received (mostly ACKs)",
+          ["row", "payload", "device", "CPU %", "retransmits", "tx drops", "packet B",
+           "back per MB"], lines)
 
     lines = []
     for rid, label in UDP_ROWS:
@@ -284,10 +289,12 @@ def render(doc, md=False):
     for rid in sorted((k for k in rows if k.startswith("hub-")), key=lambda k: int(k[4:])):
         row = rows[rid]
         lines.append([row["label"], cell(row.get("dev_mbps")), cell(row.get("cpu"), 0),
-                      cell(row.get("ping_mean"), 2), cell(row.get("ping_p99"), 2)])
+                      cell(row.get("ping_mean"), 2), cell(row.get("ping_p99"), 2),
+                      cell(row.get("pkt_bytes"), 0), cell(row.get("ret_per_mb"), 0)])
     table("Hub: N clients send to the server at once, one stream each (total: IP bytes "
-          "received by the server's device)",
-          ["row", "total Mbit/s", "CPU %", "ping mean ms", "ping p99 ms"], lines)
+          "received by the server's device; packet sizes and packets back as above)",
+          ["row", "total Mbit/s", "CPU %", "ping mean ms", "ping p99 ms", "packet B",
+           "back per MB"], lines)
 
     lines = []
     for rid, label in LAT_ROWS:
