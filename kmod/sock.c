@@ -21,8 +21,9 @@
 
 /*
  * Bytes a peer's socket may hold that TCP has not sent yet (the socket's
- * TCP_NOTSENT_LOWAT): a few largest batches' worth of records, enough to
- * keep the connection busy between two runs of the TX worker.
+ * TCP_NOTSENT_LOWAT): eight full TLS records (16 KiB each), enough to
+ * keep the connection busy between two runs of the TX worker. The TX
+ * worker is woken again once half of it has gone out.
  */
 #define LTUN_NOTSENT_LOWAT	(128 * 1024)
 
