@@ -88,33 +88,20 @@ emit() {
 # ---- measurements ------------------------------------------------------
 
 # read_dev PID DEV: sets DEV_RX to the bytes DEV received, DEV_RXP to the
-# packets it received and DEV_TXP to the packets it sent, as seen from
-# the namespace of process PID. Bash builtins only: under TCG a busy data
+# packets it received, DEV_TXP to the packets it sent and DEV_TXDROP to
+# those it dropped on transmit (ltun: the peer queue was full), as seen
+# from the namespace of process PID. Bash builtins only: under TCG a busy data
 # path can starve a new process (fork + exec) for many seconds, so nothing
 # that samples a window may exec anything.
 read_dev() {
 	local l rest
-	DEV_RX='' DEV_RXP='' DEV_TXP=''
-	while read -r l; do
-		[ "${l%%:*}" = "$2" ] || continue
-		rest=${l#*:}
-		read -r DEV_RX DEV_RXP _ _ _ _ _ _ _ DEV_TXP _ <<<"$rest"
-		return 0
-	done <"/proc/$1/net/dev"
-	return 1
-}
-
-# read_txdrop PID DEV: sets DEV_TXDROP to the packets DEV dropped on
-# transmit (for ltun: its peer queue was full), seen from PID's namespace.
-read_txdrop() {
-	local l rest
-	DEV_TXDROP=
+	DEV_RX='' DEV_RXP='' DEV_TXP='' DEV_TXDROP=''
 	while read -r l; do
 		[ "${l%%:*}" = "$2" ] || continue
 		rest=${l#*:}
 		# rx: bytes packets errs drop fifo frame compressed multicast;
 		# tx: bytes packets errs drop ...
-		read -r _ _ _ _ _ _ _ _ _ _ _ DEV_TXDROP _ <<<"$rest"
+		read -r DEV_RX DEV_RXP _ _ _ _ _ _ _ DEV_TXP _ DEV_TXDROP _ <<<"$rest"
 		return 0
 	done <"/proc/$1/net/dev"
 	return 1
@@ -151,11 +138,11 @@ dev_window() {
 	bsleep "$WARM"
 	read_cpu; c0=$CPU_S; t0=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev" || return 1
 	d0=$DEV_RX p0=$DEV_RXP r0=$DEV_TXP
-	read_txdrop "$CLI_HOLDER" "$dev"; x0=$DEV_TXDROP
+	read_dev "$CLI_HOLDER" "$dev"; x0=$DEV_TXDROP
 	bsleep "$SEC"
 	read_cpu; c1=$CPU_S; t1=${EPOCHREALTIME/./}; read_dev "$SRV_HOLDER" "$dev"
 	d1=$DEV_RX p1=$DEV_RXP r1=$DEV_TXP
-	read_txdrop "$CLI_HOLDER" "$dev"; x1=$DEV_TXDROP
+	read_dev "$CLI_HOLDER" "$dev"; x1=$DEV_TXDROP
 	[ -z "$x0" ] || [ -z "$x1" ] || W_TXDROP=$((x1 - x0))
 	if [ $((p1 - p0)) -gt 0 ]; then
 		W_PKT=$(((d1 - d0) / (p1 - p0)))
@@ -644,7 +631,7 @@ hub_row() {
 	W_DEV='' W_CPU='' W_ERR=''
 	for i in $(seq "$n"); do
 		bg_run pid ip netns exec "$(hub_ns "$i")" iperf3 -c "$HUB_SRV" \
-			-p $((HUB_IPERF + i - 1)) -t $((SEC + WARM + 60 + 2 * n)) -f m --forceflush \
+			-p $((HUB_IPERF + i - 1)) -t $((SEC + WARM + 60 + 10 * n)) -f m --forceflush \
 			>"$LTUN_TMP/hub-iperf-$i.log" 2>&1
 		pids+=("$pid")
 	done
