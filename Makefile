@@ -83,7 +83,7 @@ fuzz:
 	$(MAKE) -C selftests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # One VM per kernel; by default only the newest one (a full run takes
-# ~20 min). KVERS="A B" on the command line picks kernels; BENCH_SECONDS,
+# ~40-45 min). KVERS="A B" on the command line picks kernels; BENCH_SECONDS,
 # BENCH_REPEAT... (bench/README) go through the environment, BENCH_ARGS=--json
 # prints JSON instead of the table.
 BENCH_KVERS := $(if $(filter file,$(origin KVERS)),$(lastword $(KVERS)),$(KVERS))
