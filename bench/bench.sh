@@ -35,18 +35,24 @@ hub=${BENCH_HUB:-1 5 10 20}
 for v in "$sec" "$rep" "$warm"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_SECONDS/REPEAT/WARM must be positive integers" >&2; exit 2; }
 done
+for v in $hub; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_HUB must list positive integers (client counts)" >&2; exit 2; }
+done
 genv=(env)
 for v in BENCH_SECONDS BENCH_REPEAT BENCH_WARM BENCH_HUB BENCH_UDP_RATE \
 	BENCH_PING_INTERVAL BENCH_ROWS BENCH_CIPHERS; do
 	[ -z "${!v:-}" ] || genv+=("$v=${!v}")
 done
 
-# Rough wall time of one kernel's run: 24 windows per repetition (each
-# WARM + SEC + ~3 s of starting and stopping), the hub sizes, ~2 min of
-# setup (certificates, 20 handshakes under TCG). Only for the VM's
-# timeout and to tell the user; generous on purpose.
+# Rough wall time of one kernel's run: 26 windows per repetition (each
+# WARM + SEC + ~3 s of starting and stopping), the hub sizes, ~5 s to
+# start each hub client once the VM is saturated, ~3 min of setup
+# (certificates, 20 handshakes under TCG). Only for the VM's timeout and
+# to tell the user.
 nhub=$(wc -w <<<"$hub")
-est=$(((26 + nhub) * rep * (sec + warm + 4) + 180))
+hub_clients=0
+for n in $hub; do hub_clients=$((hub_clients + n)); done
+est=$(((26 + nhub) * rep * (sec + warm + 4) + hub_clients * rep * 5 + 180))
 vm_timeout=$((est * 3 + 600))
 
 # QEMU processes on the host (ours included) while the VM runs, sampled
