@@ -12,7 +12,8 @@
 #
 # Every row runs over the same underlay: namespaces srv and cli joined by
 # one veth pair (192.0.2.1 - 192.0.2.2). The hub rows add client
-# namespaces behind a bridge in cli, so their traffic crosses the same veth.
+# namespaces, each joined to srv by a veth pair of its own, so a hub
+# client's packets cross exactly what a single peer's do: one veth.
 #
 # Throughput of TCP rows is measured in a window: the load starts, runs
 # for BENCH_WARM seconds, then the TCP payload bytes received by the
@@ -568,15 +569,13 @@ HUB_SRV=10.20.0.1
 HUB_IPERF=5300
 hub_ns() { echo "ltbh-$LT_SUFFIX-$1"; }
 
-# Client namespaces hub-1..N behind a bridge in cli (192.0.2.100+i), each
-# with its own certificate and its own lt0, not yet connected.
+# Client namespaces hub-1..N (192.0.2.100+i), each with its own
+# certificate, its own lt0 (not yet connected) and its own veth pair to
+# srv. srv answers for 192.0.2.1 on every pair and routes each client's
+# /32 back through it. A bridge would add a second veth and a bridge hop
+# to every packet, which the single-peer rows do not pay.
 hub_setup() {
 	local n=$1 i ns
-	ip -n "$NS_CLI" link add br0 type bridge &&
-		ip -n "$NS_CLI" addr del "$UL4_CLI/24" dev ve-cli &&
-		ip -n "$NS_CLI" link set ve-cli master br0 &&
-		ip -n "$NS_CLI" addr add "$UL4_CLI/24" dev br0 &&
-		ip -n "$NS_CLI" link set br0 up || return 1
 	(
 		set -e
 		cd "$CERTS"
@@ -591,8 +590,9 @@ hub_setup() {
 	for i in $(seq "$n"); do
 		ns=$(hub_ns "$i")
 		ns_add "$ns" &&
-			ip link add "bh$i" netns "$NS_CLI" type veth peer name ve0 netns "$ns" &&
-			ip -n "$NS_CLI" link set "bh$i" master br0 up &&
+			ip link add "bh$i" netns "$NS_SRV" type veth peer name ve0 netns "$ns" &&
+			ip -n "$NS_SRV" link set "bh$i" up &&
+			ip -n "$NS_SRV" route add "192.0.2.$((100 + i))/32" dev "bh$i" src "$UL4_SRV" &&
 			ip -n "$ns" addr add "192.0.2.$((100 + i))/24" dev ve0 &&
 			ip -n "$ns" link set ve0 up &&
 			ip -n "$ns" link add lt0 type ltun && ip -n "$ns" link set lt0 up || return 1
