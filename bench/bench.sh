@@ -45,14 +45,14 @@ for v in BENCH_SECONDS BENCH_REPEAT BENCH_WARM BENCH_HUB BENCH_UDP_RATE \
 done
 
 # Rough wall time of one kernel's run: 26 windows per repetition (each
-# WARM + SEC + ~3 s of starting and stopping), the hub sizes, ~5 s to
-# start each hub client once the VM is saturated, ~3 min of setup
+# WARM + SEC + ~3 s of starting and stopping), the hub sizes, ~2 s to
+# connect each hub client (on an idle VM, before any sends), ~3 min of setup
 # (certificates, 20 handshakes under TCG). Only for the VM's timeout and
 # to tell the user.
 nhub=$(wc -w <<<"$hub")
 hub_clients=0
 for n in $hub; do hub_clients=$((hub_clients + n)); done
-est=$(((26 + nhub) * rep * (sec + warm + 4) + hub_clients * rep * 5 + 180))
+est=$(((26 + nhub) * rep * (sec + warm + 4) + hub_clients * rep * 2 + 180))
 vm_timeout=$((est * 3 + 600))
 
 # QEMU processes on the host (ours included) while the VM runs, sampled

@@ -16,12 +16,12 @@
 # client's packets cross exactly what a single peer's do: one veth.
 #
 # Throughput of TCP rows is measured in a window: the load starts, runs
-# for BENCH_WARM seconds, then the TCP payload bytes received by the
-# receiving sockets (ss: bytes_received) and /proc/stat are sampled at the
-# start and end of exactly BENCH_SECONDS, and the load is stopped. So
-# every TCP row, iperf3 or ktls_stream, one stream or 20 clients, counts
-# the same thing: application bytes delivered per second while all
-# streams run.
+# for BENCH_WARM seconds, then the receiving device's counters in srv's
+# /proc/net/dev and /proc/stat are read (bash builtins only) at the start
+# and end of exactly BENCH_SECONDS. The load generators' own payload
+# counts (iperf3, ktls_stream) are recorded beside it. So every TCP row,
+# one stream or 20 clients, counts the same thing: IP bytes delivered per
+# second while all streams run.
 #
 # Environment: BENCH_SECONDS (10), BENCH_REPEAT (3), BENCH_WARM (2),
 # BENCH_HUB ("1 5 10 20"), BENCH_UDP_RATE (100M), BENCH_PING_INTERVAL
@@ -566,7 +566,7 @@ meminfo_kb() {
 
 HUB_PORT=4440
 HUB_SRV=10.20.0.1
-HUB_IPERF=5300
+HUB_DATA=5300
 hub_ns() { echo "ltbh-$LT_SUFFIX-$1"; }
 
 # Client namespaces hub-1..N (192.0.2.100+i), each with its own
@@ -611,9 +611,13 @@ hub_setup() {
 		listen "$UL4_SRV:$HUB_PORT" cert "$CERTS/srv.pem" key "$CERTS/srv.key" \
 		ca "$CERTS/ca.pem" pool 10.20.0.0/24 "${copt[@]}" >>"$LTUN_TMP/hub-server.log" 2>&1
 	wait_for 10 port_listening "$NS_SRV" "$HUB_PORT" || return 1
-	# every client's iperf3 server now, so that their memory is in the
-	# baseline
-	iperf_servers "$NS_SRV" "$HUB_SRV" "$HUB_IPERF" "$n"
+	# the clients' receiver now, so that its memory is in the baseline
+	# (one process; it forks one child per connection)
+	local rpid
+	bg_run rpid ip netns exec "$NS_SRV" "$KTLS" recv -c none "$HUB_DATA" \
+		>"$LTUN_TMP/hub-recv.log" 2>&1
+	IPERF_SRV_PIDS+=("$rpid")
+	wait_for 10 port_listening "$NS_SRV" "$HUB_DATA"
 }
 
 hub_join() {
@@ -624,22 +628,29 @@ hub_join() {
 		wait_for 10 ip netns exec "$(hub_ns "$i")" ping -c1 -W1 -q "$HUB_SRV" >/dev/null
 }
 
-# hub_row N REP: N clients send to the server at once (one iperf3 stream
-# each); the total is what the server's lth receives over the window.
+# hub_row N REP: N clients send to the server at once (one plain TCP
+# stream each, ktls_stream -c none); the total is what the server's lth
+# receives over the window. The clients connect one after another on an
+# idle machine and start sending together (ktls_stream -g), as a single
+# peer's streams do: a connection opened while others already load the VM
+# records a higher minimum RTT, and TCP then sizes its GSO packets smaller
+# for the connection's whole life (bench/README, row 5).
+hub_connected() { [[ $(<"$1") == *'ktls_stream: connected'* ]]; }
 hub_row() {
 	local n=$1 rep=$2 i pids=() pid ppid ok=1 p50 p99 mean loss m0 m1 mk ma
+	local go=$LTUN_TMP/hub-go
 	W_DEV='' W_CPU='' W_ERR=''
+	rm -f -- "$go"
 	for i in $(seq "$n"); do
-		bg_run pid ip netns exec "$(hub_ns "$i")" iperf3 -c "$HUB_SRV" \
-			-p $((HUB_IPERF + i - 1)) -t $((SEC + WARM + 60 + 10 * n)) -f m --forceflush \
-			>"$LTUN_TMP/hub-iperf-$i.log" 2>&1
+		bg_run pid ip netns exec "$(hub_ns "$i")" "$KTLS" send -c none -g "$go" \
+			-t $((SEC + WARM + 30)) "$HUB_SRV" "$HUB_DATA" \
+			>"$LTUN_TMP/hub-send-$i.log" 2>&1
 		pids+=("$pid")
-	done
-	for i in $(seq "$n"); do
-		wait_for $((30 + n)) iperf_started "$LTUN_TMP/hub-iperf-$i.log" 1 ||
+		wait_for 30 hub_connected "$LTUN_TMP/hub-send-$i.log" ||
 			{ ok='' W_ERR="client $i did not connect"; break; }
 	done
 	if [ -n "$ok" ]; then
+		: >"$go"
 		# latency seen by client 1 while everyone sends, over the window
 		bg_run ppid ip netns exec "$(hub_ns 1)" ping -n -i 0.05 -w $((WARM + SEC)) \
 			"$HUB_SRV" >"$LTUN_TMP/hub-ping.log" 2>&1

@@ -4,7 +4,7 @@
  * of the crypto path for `make bench`.
  *
  *   ktls_stream recv [-c CIPHER] [-t SECONDS] [-O WARM -w WINDOW] PORT
- *   ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] HOST PORT
+ *   ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT
  *
  * recv listens on PORT (any address), handles every connection in a child
  * process (kTLS RX on, read until EOF) and runs until killed (or for
@@ -18,6 +18,15 @@
  *   ktls_stream: window BYTES bytes in SECS s = MBIT Mbit/s
  * (the benchmark's number: measured by the receiver itself, so a starved
  * control script cannot skew it; the sender must run past the window).
+ *
+ * With -g, each sending connection connects, prints
+ *   ktls_stream: connected
+ * and waits until FILE exists before it writes (and its SECONDS start).
+ * The hub rows start many senders this way so that every connection is
+ * set up while the machine is idle: TCP sizes its GSO packets partly by
+ * the lowest RTT it has ever seen on the connection (tcp_tso_rtt_log), so
+ * a connection opened while others already saturate the VM would send
+ * small packets for the rest of its life, which a single peer never does.
  *
  * CIPHER: aes128gcm (default), aes256gcm, chacha20, none (plain TCP, for
  * comparison with iperf3). There is no handshake: both ends use fixed
@@ -36,8 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +82,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ktls_stream recv [-c CIPHER] [-t SECONDS] [-O WARM -w WINDOW] PORT\n"
-		"       ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] HOST PORT\n"
+		"       ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT\n"
 		"CIPHER: aes128gcm (default), aes256gcm, chacha20, none\n");
 	exit(2);
 }
@@ -296,6 +307,46 @@ static int connect_to(const char *host, const char *port)
 	return fd;
 }
 
+static const char *go_file;	/* -g of send */
+
+/*
+ * Block until go_file exists. inotify on its directory, not polling: many
+ * senders wait at once, and wakeups of theirs would load the machine while
+ * the others are still connecting.
+ */
+static void wait_go(void)
+{
+	char dir[4096], ev[4096];
+	struct stat st;
+	char *slash;
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s", go_file) >= (int)sizeof(dir)) {
+		fprintf(stderr, "ktls_stream: -g path too long\n");
+		exit(2);
+	}
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = inotify_init1(IN_CLOEXEC);
+	if (fd < 0)
+		die("inotify_init1");
+	if (inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0)
+		die("inotify_add_watch");
+	/* watch first, then look: a file made in between is not missed */
+	while (stat(go_file, &st)) {
+		if (errno != ENOENT)
+			die("stat");
+		if (read(fd, ev, sizeof(ev)) < 0 && errno != EINTR)
+			die("read inotify");
+	}
+	close(fd);
+}
+
 /* One stream: write for secs seconds, then close. */
 static int send_conn(const char *host, const char *port, enum cipher c,
 		     double secs)
@@ -307,6 +358,11 @@ static int send_conn(const char *host, const char *port, enum cipher c,
 
 	ktls_on(fd, TLS_TX, c);
 	memset(buf, 0x5a, sizeof(buf));
+	if (go_file) {
+		printf("ktls_stream: connected\n");
+		fflush(stdout);
+		wait_go();
+	}
 	t0 = now();
 	end = t0 + secs;
 	while (now() < end) {
@@ -364,7 +420,7 @@ int main(int argc, char **argv)
 	else
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:P:t:O:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:P:t:O:w:g:")) != -1) {
 		switch (opt) {
 		case 'c':
 			c = parse_cipher(optarg);
@@ -381,11 +437,14 @@ int main(int argc, char **argv)
 		case 'w':
 			win_len = (double)parse_long(optarg, 1, 3600);
 			break;
+		case 'g':
+			go_file = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (argc - optind != (recv_mode ? 1 : 2))
+	if (argc - optind != (recv_mode ? 1 : 2) || (recv_mode && go_file))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	/* a script's background job may inherit SIGTERM ignored: stop works */
@@ -398,7 +457,10 @@ int main(int argc, char **argv)
 	}
 	if (secs < 0)
 		secs = 10;
-	/* a sender stuck on a dead receiver ends a minute after its time */
-	alarm((unsigned int)secs + 60);
+	/*
+	 * a sender stuck on a dead receiver ends a minute after its time
+	 * (with -g, ten minutes for the start signal on top)
+	 */
+	alarm((unsigned int)secs + 60 + (go_file ? 600 : 0));
 	return do_send(argv[optind], argv[optind + 1], c, (int)streams, secs);
 }
