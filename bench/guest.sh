@@ -180,25 +180,22 @@ iperf_retr() {
 	awk '$NF == "sender" && $(NF - 1) ~ /^[0-9]+$/ { v = $(NF - 1); if ($1 == "[SUM]") s = v } END { print (s != "" ? s : v) }' "$1"
 }
 
-# iperf3 servers: persistent, one per port, in NS bound to ADDR.
-# iperf_servers NS ADDR PORT [COUNT]
-IPERF_SRV_PIDS=()
-iperf_servers() {
-	local ns=$1 addr=$2 port=$3 count=${4:-1} i pid
-	for ((i = 0; i < count; i++)); do
-		bg_run pid ip netns exec "$ns" iperf3 -s -B "$addr" -p $((port + i)) \
-			>>"$LTUN_TMP/iperf-s.log" 2>&1
-		IPERF_SRV_PIDS+=("$pid")
-	done
-	for ((i = 0; i < count; i++)); do
-		wait_for 10 port_listening "$ns" $((port + i)) || return 1
-	done
+# Receivers that outlive one row (iperf3 servers, the hub's ktls_stream),
+# stopped together by receivers_stop.
+RECEIVER_PIDS=()
+receivers_stop() {
+	local p
+	for p in "${RECEIVER_PIDS[@]}"; do bg_stop "$p"; done
+	RECEIVER_PIDS=()
 }
 
-iperf_servers_stop() {
-	local p
-	for p in "${IPERF_SRV_PIDS[@]}"; do bg_stop "$p"; done
-	IPERF_SRV_PIDS=()
+# iperf_server NS ADDR PORT: a persistent iperf3 server in NS bound to ADDR.
+iperf_server() {
+	local ns=$1 addr=$2 port=$3 pid
+	bg_run pid ip netns exec "$ns" iperf3 -s -B "$addr" -p "$port" \
+		>>"$LTUN_TMP/iperf-s.log" 2>&1
+	RECEIVER_PIDS+=("$pid")
+	wait_for 10 port_listening "$ns" "$port"
 }
 
 # tcp_row ROW REP NS_C DST PORT STREAMS DEV: iperf3 from NS_C to DST:PORT
@@ -489,9 +486,9 @@ fi
 P_VETH=5201
 P_WG=5202
 declare -A P_LT=([aes128gcm]=5210 [aes256gcm]=5211 [chacha20]=5212)
-if want veth || want lat; then iperf_servers "$NS_SRV" "$UL4_SRV" "$P_VETH"; fi
-if [ -n "$HAVE_WG" ] && { want wg || want lat; }; then iperf_servers "$NS_SRV" "$WG_SRV" "$P_WG"; fi
-for c in "${!LT_ADDR[@]}"; do iperf_servers "$NS_SRV" "${LT_ADDR[$c]}" "${P_LT[$c]}"; done
+if want veth || want lat; then iperf_server "$NS_SRV" "$UL4_SRV" "$P_VETH"; fi
+if [ -n "$HAVE_WG" ] && { want wg || want lat; }; then iperf_server "$NS_SRV" "$WG_SRV" "$P_WG"; fi
+for c in "${!LT_ADDR[@]}"; do iperf_server "$NS_SRV" "${LT_ADDR[$c]}" "${P_LT[$c]}"; done
 
 for rep in $(seq "$REPEAT"); do
 	say "---- repetition $rep of $REPEAT"
@@ -545,7 +542,7 @@ for rep in $(seq "$REPEAT"); do
 		fi
 	fi
 done
-iperf_servers_stop
+receivers_stop
 
 # The single-peer tunnels go; the hub gets the namespaces to itself.
 for k in 0 1 2; do
@@ -616,7 +613,7 @@ hub_setup() {
 	local rpid
 	bg_run rpid ip netns exec "$NS_SRV" "$KTLS" recv -c none "$HUB_DATA" \
 		>"$LTUN_TMP/hub-recv.log" 2>&1
-	IPERF_SRV_PIDS+=("$rpid")
+	RECEIVER_PIDS+=("$rpid")
 	wait_for 10 port_listening "$NS_SRV" "$HUB_DATA"
 }
 
@@ -709,7 +706,7 @@ if { want hub || want mem; } && [ "$HUB_MAX" -gt 0 ]; then
 		say "hub setup failed"
 		emit hub-1 0 error="hub setup failed"
 	fi
-	iperf_servers_stop
+	receivers_stop
 fi
 
 say "done"
