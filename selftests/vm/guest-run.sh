@@ -199,6 +199,10 @@ run_test() {
 	out=/run/ltun-vm/out.$n
 	rm -rf -- "$tmpd"
 	mkdir -m 0700 -- "$tmpd"
+	# Made here, not only by the test's redirection below: that runs in
+	# the background child, and a tail that looked first found no file,
+	# failed, and (set -e, pipefail) ended the whole run.
+	: >"$out"
 	echo "# === $path (timeout ${tmo}s)"
 
 	# timeout makes itself a process group leader, so the whole group
