@@ -554,10 +554,10 @@ ip -n "$NS_CLI" link del wg0 2>/dev/null
 
 # ---- rows 5 and 7: hub and memory ----------------------------------------
 
-# meminfo_kb: "kernel avail" in kB: Slab + KernelStack + PageTables, and
-# MemAvailable.
+# meminfo_kb: "kernel avail" in kB: Slab + KernelStack + PageTables +
+# VmallocUsed (ltun's receive buffers are vmalloc'd), and MemAvailable.
 meminfo_kb() {
-	awk '/^(Slab|KernelStack|PageTables):/ { k += $2 } /^MemAvailable:/ { a = $2 }
+	awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ { k += $2 } /^MemAvailable:/ { a = $2 }
 	     END { print k, a }' /proc/meminfo
 }
 

@@ -81,7 +81,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ktls_stream recv [-c CIPHER] [-t SECONDS] [-O WARM -w WINDOW] PORT\n"
+		"usage: ktls_stream recv [-c CIPHER] [-p] [-t SECONDS] [-O WARM -w WINDOW] PORT\n"
 		"       ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT\n"
 		"CIPHER: aes128gcm (default), aes256gcm, chacha20, none\n");
 	exit(2);
@@ -182,6 +182,22 @@ static void report(const char *dir, uint64_t bytes, double secs)
 }
 
 static double win_warm, win_len;	/* -O and -w of recv */
+static bool rx_padding;			/* -p of recv */
+
+/*
+ * As ltun's kernel does on its sockets (kmod/sock.c): the sender never pads
+ * TLS 1.3 records, so kTLS may decrypt straight into our buffer. -p keeps
+ * kTLS's default, which decrypts into a buffer of its own and copies.
+ */
+static void ktls_expect_no_pad(int fd, enum cipher c)
+{
+	unsigned int one = 1;
+
+	if (c == C_NONE || rx_padding)
+		return;
+	if (setsockopt(fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)))
+		die("setsockopt TLS_RX_EXPECT_NO_PAD");
+}
 
 /* One accepted connection: read (decrypting) until EOF. */
 static int recv_conn(int fd, enum cipher c)
@@ -193,6 +209,7 @@ static int recv_conn(int fd, enum cipher c)
 	ssize_t n;
 
 	ktls_on(fd, TLS_RX, c);
+	ktls_expect_no_pad(fd, c);
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -420,10 +437,13 @@ int main(int argc, char **argv)
 	else
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:P:t:O:w:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:pP:t:O:w:g:")) != -1) {
 		switch (opt) {
 		case 'c':
 			c = parse_cipher(optarg);
+			break;
+		case 'p':
+			rx_padding = true;
 			break;
 		case 'P':
 			streams = parse_long(optarg, 1, 64);
@@ -444,7 +464,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != (recv_mode ? 1 : 2) || (recv_mode && go_file))
+	if (argc - optind != (recv_mode ? 1 : 2) || (recv_mode && go_file) ||
+	    (!recv_mode && rx_padding))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	/* a script's background job may inherit SIGTERM ignored: stop works */

@@ -315,7 +315,7 @@ def render(doc, md=False):
         lines.append([row["label"] + (f" ({fmt(peers['median'], 0)} peers)" if peers else ""),
                       cell(row.get("kernel_kb_per_peer")), cell(row.get("avail_kb_per_peer"))])
     table("Memory per client connection (both ends, inner sockets included)",
-          ["row", "Slab+KernelStack+PageTables kB", "MemAvailable drop kB"], lines)
+          ["row", "Slab+KernelStack+PageTables+VmallocUsed kB", "MemAvailable drop kB"], lines)
 
     lines = []
     for k, v in doc["ratios"].items():

@@ -32,6 +32,7 @@
  */
 #include <linux/ktime.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <net/sock.h>
 
 #include <linux/ltun_wire.h>
@@ -52,15 +53,19 @@
 struct ltun_conn *ltun_conn_alloc(struct ltun_peer *peer, struct socket *sock)
 {
 	struct ltun_conn *conn;
+	unsigned int i;
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return NULL;
-	conn->rx_buf = kvmalloc(LTUN_RX_BUF_SIZE, GFP_KERNEL);
+	conn->rx_buf = vmalloc(LTUN_RX_BUF_SIZE);
 	if (!conn->rx_buf) {
 		kfree(conn);
 		return NULL;
 	}
+	for (i = 0; i < LTUN_RX_BUF_PAGES; i++)
+		conn->rx_pages[i] = vmalloc_to_page(conn->rx_buf +
+						    i * PAGE_SIZE);
 	conn->peer = peer;
 	conn->sock = sock;
 	conn->created_ns = ktime_get_boottime_ns();
@@ -74,7 +79,7 @@ struct ltun_conn *ltun_conn_alloc(struct ltun_peer *peer, struct socket *sock)
  */
 void ltun_conn_free(struct ltun_conn *conn)
 {
-	kvfree(conn->rx_buf);
+	vfree(conn->rx_buf);
 	kfree(conn);
 }
 

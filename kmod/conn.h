@@ -9,6 +9,10 @@
 
 struct ltun_peer;
 
+/* Receive buffer: room for one largest frame plus what follows it. */
+#define LTUN_RX_BUF_SIZE	(128 * 1024)
+#define LTUN_RX_BUF_PAGES	(LTUN_RX_BUF_SIZE / PAGE_SIZE)
+
 /**
  * struct ltun_conn - one TCP (usually kTLS) connection of a peer
  * @peer: the owner; outlives the connection
@@ -16,7 +20,10 @@ struct ltun_peer;
  * @saved_data_ready: socket callback replaced by ltun_sk_data_ready()
  * @saved_write_space: socket callback replaced by ltun_sk_write_space()
  * @saved_state_change: socket callback replaced by ltun_sk_state_change()
- * @rx_buf: bytes read and not yet framed; owned by the peer's RX worker
+ * @rx_buf: bytes read and not yet framed; owned by the peer's RX worker.
+ *	Page-backed (vmalloc) rather than kmalloc'd, because kTLS decrypts
+ *	straight into the destination only when it is given pages
+ * @rx_pages: the pages of @rx_buf, in order
  * @rx_fill: bytes in @rx_buf
  * @rx_eof: the far end has finished sending on it; set once, by the RX
  *	worker, under &ltun_peer.conn_lock
@@ -40,6 +47,7 @@ struct ltun_conn {
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	u8 *rx_buf;
+	struct page *rx_pages[LTUN_RX_BUF_PAGES];
 	size_t rx_fill;
 	bool rx_eof;
 	bool tx_done;

@@ -25,8 +25,6 @@ struct ltun_dev;
 #define LTUN_TX_BATCH		64
 /* Pieces (frame headers, linear parts, page fragments) of one batch. */
 #define LTUN_TX_VECS		(4 * LTUN_TX_BATCH)
-/* Receive buffer: room for one largest frame plus what follows it. */
-#define LTUN_RX_BUF_SIZE	(128 * 1024)
 
 /**
  * struct ltun_tx_batch - packets being written to the socket

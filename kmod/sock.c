@@ -164,6 +164,27 @@ static void ltun_sk_state_change(struct sock *sk)
 	ltun_sk_event(sk, LTUN_SK_STATE_CHANGE);
 }
 
+/*
+ * TLS 1.3 lets a sender pad records, and a receiver that allows for it
+ * must decrypt each record into a buffer of its own to find where the
+ * padding ends. Every record on a peer's connection is written by kTLS at
+ * the far end, which never pads, so tell kTLS to decrypt straight into
+ * the reader's pages; a padded record still works, kTLS just decrypts it
+ * a second time. Best effort: a socket without kTLS
+ * RX, or with TLS 1.2, which never needs this, refuses it.
+ */
+static void ltun_sock_expect_no_pad(struct sock *sk)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	u32 one = 1;
+
+	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls") ||
+	    tls_get_ctx(sk)->prot_info.version != TLS_1_3_VERSION)
+		return;
+	sk->sk_prot->setsockopt(sk, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				KERNEL_SOCKPTR(&one), sizeof(one));
+}
+
 /**
  * ltun_sock_attach() - hook a connection's socket
  * @conn: connection whose socket passed ltun_sock_check()
@@ -203,6 +224,8 @@ int ltun_sock_attach(struct ltun_conn *conn)
 	lock_sock(sk);
 	WRITE_ONCE(tcp_sk(sk)->notsent_lowat, LTUN_NOTSENT_LOWAT);
 	release_sock(sk);
+
+	ltun_sock_expect_no_pad(sk);
 	return 0;
 }
 
@@ -259,25 +282,28 @@ u64 ltun_sock_records(struct socket *sock, bool tx)
 /**
  * ltun_sock_recv() - read decrypted bytes without blocking
  * @sock: the peer's socket
- * @buf: destination
- * @len: room in @buf
+ * @bv: destination pages
+ * @nr: entries in @bv
+ * @len: bytes @bv holds
  * @rtype: TLS record type of what was read (application data on a
  *	plaintext socket)
  *
  * kTLS returns one record type per call and reports it in a control
  * message; without room for that message a non-data record would make the
- * read fail, so the buffer is always provided.
+ * read fail, so the buffer is always provided. Pages rather than a kernel
+ * address: kTLS then decrypts a whole record straight into them instead
+ * of into a buffer of its own that it copies from (ltun_sock_attach()).
  *
  * Return: bytes read, 0 at end of stream, -EAGAIN when nothing is ready,
  * or another negative errno.
  */
-int ltun_sock_recv(struct socket *sock, void *buf, size_t len, u8 *rtype)
+int ltun_sock_recv(struct socket *sock, struct bio_vec *bv, unsigned int nr,
+		   size_t len, u8 *rtype)
 {
 	union {
 		struct cmsghdr cmsg;
 		u8 space[CMSG_SPACE(sizeof(u8))];
 	} ctrl;
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = {};
 	int ret;
 
@@ -285,7 +311,7 @@ int ltun_sock_recv(struct socket *sock, void *buf, size_t len, u8 *rtype)
 	msg.msg_control = &ctrl;
 	msg.msg_controllen = sizeof(ctrl);
 	msg.msg_control_is_user = false;
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	iov_iter_bvec(&msg.msg_iter, ITER_DEST, bv, nr, len);
 
 	ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
 

@@ -37,7 +37,7 @@
 #include "fuzz.h"
 
 #ifndef LTUN_RX_BUF_SIZE
-#error "LTUN_RX_BUF_SIZE comes from kmod/peer.h, through the Makefile"
+#error "LTUN_RX_BUF_SIZE comes from kmod/conn.h, through the Makefile"
 #endif
 
 /* Largest piece one read returns: a TLS record's plaintext. */
