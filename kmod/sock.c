@@ -170,8 +170,8 @@ static void ltun_sk_state_change(struct sock *sk)
  * padding ends. Every record on a peer's connection is written by kTLS at
  * the far end, which never pads, so tell kTLS to decrypt straight into
  * the reader's pages; a padded record still works, kTLS just decrypts it
- * a second time. Best effort: a socket without kTLS
- * RX, or with TLS 1.2, which never needs this, refuses it.
+ * a second time. Best effort: a socket without kTLS RX, or with TLS 1.2,
+ * which never needs this, refuses it.
  */
 static void ltun_sock_expect_no_pad(struct sock *sk)
 {
