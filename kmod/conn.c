@@ -64,8 +64,9 @@ struct ltun_conn *ltun_conn_alloc(struct ltun_peer *peer, struct socket *sock)
 		return NULL;
 	}
 	for (i = 0; i < LTUN_RX_BUF_PAGES; i++)
-		conn->rx_pages[i] = vmalloc_to_page(conn->rx_buf +
-						    i * PAGE_SIZE);
+		bvec_set_page(&conn->rx_bvec[i],
+			      vmalloc_to_page(conn->rx_buf + i * PAGE_SIZE),
+			      PAGE_SIZE, 0);
 	conn->peer = peer;
 	conn->sock = sock;
 	conn->created_ns = ktime_get_boottime_ns();

@@ -3,6 +3,7 @@
 #ifndef _LTUN_CONN_H
 #define _LTUN_CONN_H
 
+#include <linux/bvec.h>
 #include <linux/list.h>
 #include <linux/net.h>
 #include <linux/types.h>
@@ -23,7 +24,7 @@ struct ltun_peer;
  * @rx_buf: bytes read and not yet framed; owned by the peer's RX worker.
  *	Page-backed (vmalloc) rather than kmalloc'd, because kTLS decrypts
  *	straight into the destination only when it is given pages
- * @rx_pages: the pages of @rx_buf, in order
+ * @rx_bvec: @rx_buf as whole pages, in order; set once, when allocated
  * @rx_fill: bytes in @rx_buf
  * @rx_eof: the far end has finished sending on it; set once, by the RX
  *	worker, under &ltun_peer.conn_lock
@@ -47,7 +48,7 @@ struct ltun_conn {
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	u8 *rx_buf;
-	struct page *rx_pages[LTUN_RX_BUF_PAGES];
+	struct bio_vec rx_bvec[LTUN_RX_BUF_PAGES];
 	size_t rx_fill;
 	bool rx_eof;
 	bool tx_done;

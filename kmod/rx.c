@@ -14,7 +14,6 @@
  * Like a switch port, and unlike a router, this does not touch the TTL:
  * the peers share one tunnel subnet.
  */
-#include <linux/bvec.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 
@@ -354,25 +353,6 @@ static void ltun_rx_conn_end(struct ltun_peer *peer, struct ltun_conn *conn,
 }
 
 /*
- * The free part of @conn's receive buffer as pages, for ltun_sock_recv().
- * Return: the number of entries set in @bv.
- */
-static unsigned int ltun_rx_room(const struct ltun_conn *conn,
-				 struct bio_vec *bv)
-{
-	size_t off = conn->rx_fill, len;
-	unsigned int n = 0;
-
-	while (off < LTUN_RX_BUF_SIZE) {
-		len = PAGE_SIZE - offset_in_page(off);
-		bvec_set_page(&bv[n++], conn->rx_pages[off / PAGE_SIZE], len,
-			      offset_in_page(off));
-		off += len;
-	}
-	return n;
-}
-
-/*
  * Read one connection until it has nothing more, the peer fails or the
  * budget runs out.
  * Return: 0 when drained or ended, 1 when the budget ran out, -1 when the
@@ -381,8 +361,6 @@ static unsigned int ltun_rx_room(const struct ltun_conn *conn,
 static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 			size_t *budget)
 {
-	struct bio_vec bv[LTUN_RX_BUF_PAGES];
-	unsigned int nr;
 	int n, frames;
 	size_t cost;
 	u8 *room;
@@ -394,9 +372,9 @@ static int ltun_rx_conn(struct ltun_peer *peer, struct ltun_conn *conn,
 			return 0;
 		}
 		room = conn->rx_buf + conn->rx_fill;
-		nr = ltun_rx_room(conn, bv);
-		n = ltun_sock_recv(conn->sock, bv, nr,
-				   LTUN_RX_BUF_SIZE - conn->rx_fill, &rtype);
+		n = ltun_sock_recv(conn->sock, conn->rx_bvec,
+				   LTUN_RX_BUF_PAGES, LTUN_RX_BUF_SIZE,
+				   conn->rx_fill, &rtype);
 		if (n == -EAGAIN)
 			return 0;
 		if (n <= 0) {

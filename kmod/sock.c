@@ -94,6 +94,20 @@ out:
 	return err;
 }
 
+/*
+ * The socket's kTLS context, or NULL when kTLS is not on it. No lock: a
+ * ULP, once set, stays until the socket is freed, and the connection
+ * holds the socket.
+ */
+static struct tls_context *ltun_sock_tls(struct sock *sk)
+{
+	const struct tcp_ulp_ops *ulp = READ_ONCE(inet_csk(sk)->icsk_ulp_ops);
+
+	if (!ulp || strcmp(ulp->name, "tls"))
+		return NULL;
+	return tls_get_ctx(sk);
+}
+
 enum ltun_sk_event {
 	LTUN_SK_DATA_READY,
 	LTUN_SK_WRITE_SPACE,
@@ -175,11 +189,10 @@ static void ltun_sk_state_change(struct sock *sk)
  */
 static void ltun_sock_expect_no_pad(struct sock *sk)
 {
-	const struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tls_context *ctx = ltun_sock_tls(sk);
 	u32 one = 1;
 
-	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls") ||
-	    tls_get_ctx(sk)->prot_info.version != TLS_1_3_VERSION)
+	if (!ctx || ctx->prot_info.version != TLS_1_3_VERSION)
 		return;
 	sk->sk_prot->setsockopt(sk, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
 				KERNEL_SOCKPTR(&one), sizeof(one));
@@ -264,15 +277,10 @@ void ltun_sock_detach(struct ltun_conn *conn)
  */
 u64 ltun_sock_records(struct socket *sock, bool tx)
 {
-	struct sock *sk = sock->sk;
-	const struct inet_connection_sock *icsk = inet_csk(sk);
-	struct tls_context *ctx;
+	struct tls_context *ctx = ltun_sock_tls(sock->sk);
 	__be64 seq;
 
-	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls"))
-		return 0;
-	ctx = tls_get_ctx(sk);
-	if ((tx ? ctx->tx_conf : ctx->rx_conf) == TLS_BASE)
+	if (!ctx || (tx ? ctx->tx_conf : ctx->rx_conf) == TLS_BASE)
 		return 0;
 	/* 6.1 points at the bytes, 6.12 embeds them: both read the same. */
 	memcpy(&seq, tx ? ctx->tx.rec_seq : ctx->rx.rec_seq, sizeof(seq));
@@ -285,6 +293,7 @@ u64 ltun_sock_records(struct socket *sock, bool tx)
  * @bv: destination pages
  * @nr: entries in @bv
  * @len: bytes @bv holds
+ * @skip: bytes at the start of @bv that are already in use
  * @rtype: TLS record type of what was read (application data on a
  *	plaintext socket)
  *
@@ -297,8 +306,8 @@ u64 ltun_sock_records(struct socket *sock, bool tx)
  * Return: bytes read, 0 at end of stream, -EAGAIN when nothing is ready,
  * or another negative errno.
  */
-int ltun_sock_recv(struct socket *sock, struct bio_vec *bv, unsigned int nr,
-		   size_t len, u8 *rtype)
+int ltun_sock_recv(struct socket *sock, const struct bio_vec *bv,
+		   unsigned int nr, size_t len, size_t skip, u8 *rtype)
 {
 	union {
 		struct cmsghdr cmsg;
@@ -312,6 +321,7 @@ int ltun_sock_recv(struct socket *sock, struct bio_vec *bv, unsigned int nr,
 	msg.msg_controllen = sizeof(ctrl);
 	msg.msg_control_is_user = false;
 	iov_iter_bvec(&msg.msg_iter, ITER_DEST, bv, nr, len);
+	iov_iter_advance(&msg.msg_iter, skip);
 
 	ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
 

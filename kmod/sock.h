@@ -20,7 +20,7 @@ int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
 int ltun_sock_attach(struct ltun_conn *conn);
 void ltun_sock_detach(struct ltun_conn *conn);
 u64 ltun_sock_records(struct socket *sock, bool tx);
-int ltun_sock_recv(struct socket *sock, struct bio_vec *bv, unsigned int nr,
-		   size_t len, u8 *rtype);
+int ltun_sock_recv(struct socket *sock, const struct bio_vec *bv,
+		   unsigned int nr, size_t len, size_t skip, u8 *rtype);
 
 #endif /* _LTUN_SOCK_H */
