@@ -27,6 +27,20 @@
  */
 #define LTUN_NOTSENT_LOWAT	(128 * 1024)
 
+/*
+ * The socket's kTLS context, or NULL when kTLS is not on it. No lock: a
+ * ULP, once set, stays until the socket is freed, and the connection
+ * holds the socket.
+ */
+static struct tls_context *ltun_sock_tls(struct sock *sk)
+{
+	const struct tcp_ulp_ops *ulp = READ_ONCE(inet_csk(sk)->icsk_ulp_ops);
+
+	if (!ulp || strcmp(ulp->name, "tls"))
+		return NULL;
+	return tls_get_ctx(sk);
+}
+
 /**
  * ltun_sock_check() - is this socket fit to carry a peer
  * @sock: socket from userspace
@@ -42,7 +56,6 @@ int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
 		    struct netlink_ext_ack *extack)
 {
 	struct sock *sk = sock->sk;
-	const struct tcp_ulp_ops *ulp;
 	struct tls_context *ctx;
 	int err = 0;
 
@@ -65,8 +78,7 @@ int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
 		goto out;
 	}
 
-	ulp = inet_csk(sk)->icsk_ulp_ops;
-	if (!ulp) {
+	if (!inet_csk(sk)->icsk_ulp_ops) {
 		if (!(flags & LTUN_PEER_F_PLAINTEXT)) {
 			NL_SET_ERR_MSG_MOD(extack,
 					   "kTLS TX and RX are not configured on the socket (and the plaintext flag is not set)");
@@ -74,13 +86,12 @@ int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
 		}
 		goto out;
 	}
-	if (strcmp(ulp->name, "tls")) {
+	ctx = ltun_sock_tls(sk);
+	if (!ctx) {
 		NL_SET_ERR_MSG_MOD(extack, "socket uses a ULP other than kTLS");
 		err = -ENOPROTOOPT;
 		goto out;
 	}
-
-	ctx = tls_get_ctx(sk);
 	if (ctx->tx_conf == TLS_BASE || ctx->rx_conf == TLS_BASE) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "kTLS must be configured for both TX and RX");
@@ -92,20 +103,6 @@ int ltun_sock_check(struct socket *sock, u32 flags, u16 *cipher, u16 *version,
 out:
 	release_sock(sk);
 	return err;
-}
-
-/*
- * The socket's kTLS context, or NULL when kTLS is not on it. No lock: a
- * ULP, once set, stays until the socket is freed, and the connection
- * holds the socket.
- */
-static struct tls_context *ltun_sock_tls(struct sock *sk)
-{
-	const struct tcp_ulp_ops *ulp = READ_ONCE(inet_csk(sk)->icsk_ulp_ops);
-
-	if (!ulp || strcmp(ulp->name, "tls"))
-		return NULL;
-	return tls_get_ctx(sk);
 }
 
 enum ltun_sk_event {
