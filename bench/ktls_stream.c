@@ -3,14 +3,18 @@
  * ktls_stream: a bulk TCP stream with kernel TLS and no tunnel, the ceiling
  * of the crypto path for `make bench`.
  *
- *   ktls_stream recv [-c CIPHER] [-t SECONDS] [-O WARM -w WINDOW] PORT
- *   ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT
+ *   ktls_stream recv [-c CIPHER] [-l BYTES] [-t SECONDS] [-O WARM -w WINDOW] PORT
+ *   ktls_stream send [-c CIPHER] [-l BYTES] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT
  *
  * recv listens on PORT (any address), handles every connection in a child
  * process (kTLS RX on, read until EOF) and runs until killed (or for
  * SECONDS, if given). send opens STREAMS connections (one process each), turns kTLS TX
- * on and writes 64 KiB chunks for SECONDS (default 10), then prints the
- * bytes written and the rate. Both ends print one line per connection:
+ * on and writes 64 KiB chunks (-l: BYTES) for SECONDS (default 10), then
+ * prints the bytes written and the rate. The receiver reads -l BYTES at a
+ * time too. -l 131072 is what iperf3 uses for TCP by default: the hub rows
+ * of the benchmark set it so that they load the tunnel as the iperf3 rows
+ * they are compared with do (the size of each read decides how often the
+ * receiver opens its window, so how many ACKs come back). Both ends print one line per connection:
  *   ktls_stream: send|recv BYTES bytes in SECS s = MBIT Mbit/s
  *
  * With -w, each receiving connection also reports the data it read in a
@@ -61,7 +65,11 @@
 #define TCP_ULP 31
 #endif
 
-#define CHUNK (64 * 1024)
+#define CHUNK_DEFAULT	(64 * 1024)
+#define CHUNK_MAX	(1024 * 1024)
+
+static size_t chunk = CHUNK_DEFAULT;	/* -l: bytes per read() or write() */
+static char buf[CHUNK_MAX];		/* one per process: each stream forks */
 
 enum cipher { C_NONE, C_AES128, C_AES256, C_CHACHA };
 
@@ -81,9 +89,10 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ktls_stream recv [-c CIPHER] [-p] [-t SECONDS] [-O WARM -w WINDOW] PORT\n"
-		"       ktls_stream send [-c CIPHER] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT\n"
-		"CIPHER: aes128gcm (default), aes256gcm, chacha20, none\n");
+		"usage: ktls_stream recv [-c CIPHER] [-l BYTES] [-p] [-t SECONDS] [-O WARM -w WINDOW] PORT\n"
+		"       ktls_stream send [-c CIPHER] [-l BYTES] [-P STREAMS] [-t SECONDS] [-g FILE] HOST PORT\n"
+		"CIPHER: aes128gcm (default), aes256gcm, chacha20, none\n"
+		"BYTES: per read or write, 1024..1048576 (default 65536)\n");
 	exit(2);
 }
 
@@ -202,7 +211,6 @@ static void ktls_expect_no_pad(int fd, enum cipher c)
 /* One accepted connection: read (decrypting) until EOF. */
 static int recv_conn(int fd, enum cipher c)
 {
-	static char buf[CHUNK];
 	uint64_t total = 0, w0 = 0;
 	double t0 = 0, tw0 = 0, t;
 	int wstate = win_len > 0 ? 0 : 2;	/* 0 before, 1 in, 2 done */
@@ -211,7 +219,7 @@ static int recv_conn(int fd, enum cipher c)
 	ktls_on(fd, TLS_RX, c);
 	ktls_expect_no_pad(fd, c);
 	for (;;) {
-		n = read(fd, buf, sizeof(buf));
+		n = read(fd, buf, chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -368,13 +376,12 @@ static void wait_go(void)
 static int send_conn(const char *host, const char *port, enum cipher c,
 		     double secs)
 {
-	static char buf[CHUNK];
 	uint64_t total = 0;
 	double t0, end;
 	int fd = connect_to(host, port);
 
 	ktls_on(fd, TLS_TX, c);
-	memset(buf, 0x5a, sizeof(buf));
+	memset(buf, 0x5a, chunk);
 	if (go_file) {
 		printf("ktls_stream: connected\n");
 		fflush(stdout);
@@ -383,7 +390,7 @@ static int send_conn(const char *host, const char *port, enum cipher c,
 	t0 = now();
 	end = t0 + secs;
 	while (now() < end) {
-		ssize_t n = write(fd, buf, sizeof(buf));
+		ssize_t n = write(fd, buf, chunk);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -437,10 +444,13 @@ int main(int argc, char **argv)
 	else
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:pP:t:O:w:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:l:pP:t:O:w:g:")) != -1) {
 		switch (opt) {
 		case 'c':
 			c = parse_cipher(optarg);
+			break;
+		case 'l':
+			chunk = (size_t)parse_long(optarg, 1024, CHUNK_MAX);
 			break;
 		case 'p':
 			rx_padding = true;
