@@ -479,7 +479,175 @@ if want ltun || want lat; then
 	done
 fi
 
-# ---- rows 1-4 and 6, repetitions interleaved ---------------------------
+# ---- rows 5 and 7: hub and memory ----------------------------------------
+# The hub is set up first and stays up: its rows run in every repetition
+# next to the single-peer rows they are compared with (below), so a slow
+# phase of the host cannot land on the hub rows alone, and every row runs
+# in the same VM, with the hub's clients connected and idle.
+
+# meminfo_kb: "kernel avail" in kB: Slab + KernelStack + PageTables +
+# VmallocUsed (ltun's receive buffers are vmalloc'd), and MemAvailable.
+meminfo_kb() {
+	awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ { k += $2 } /^MemAvailable:/ { a = $2 }
+	     END { print k, a }' /proc/meminfo
+}
+
+HUB_PORT=4440
+HUB_SRV=10.20.0.1
+HUB_DATA=5300
+# bytes per read and write of the hub's load: iperf3's default for TCP,
+# as in the single-peer rows the hub is compared with
+HUB_IO=131072
+hub_ns() { echo "ltbh-$LT_SUFFIX-$1"; }
+
+# Client namespaces hub-1..N (192.0.2.100+i), each with its own
+# certificate, its own lt0 (not yet connected) and its own veth pair to
+# srv. srv answers for 192.0.2.1 on every pair and routes each client's
+# /32 back through it. A bridge would add a second veth and a bridge hop
+# to every packet, which the single-peer rows do not pay.
+hub_setup() {
+	local n=$1 i ns
+	(
+		set -e
+		cd "$CERTS"
+		for i in $(seq "$n"); do
+			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+				-nodes -keyout "h$i.key" -out "h$i.csr" -subj "/CN=h$i" -config ext.cnf
+			openssl x509 -req -in "h$i.csr" -CA ca.pem -CAkey ca.key \
+				-set_serial "0x$(openssl rand -hex 8)" -days 2 \
+				-out "h$i.pem" -extfile ext.cnf -extensions cli
+		done
+	) >"$LTUN_TMP/openssl-hub.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-hub.log"; return 1; }
+	for i in $(seq "$n"); do
+		ns=$(hub_ns "$i")
+		ns_add "$ns" &&
+			ip link add "bh$i" netns "$NS_SRV" type veth peer name ve0 netns "$ns" &&
+			ip -n "$NS_SRV" link set "bh$i" up &&
+			ip -n "$NS_SRV" route add "192.0.2.$((100 + i))/32" dev "bh$i" src "$UL4_SRV" &&
+			ip -n "$ns" addr add "192.0.2.$((100 + i))/24" dev ve0 &&
+			ip -n "$ns" link set ve0 up &&
+			ip -n "$ns" link add lt0 type ltun && ip -n "$ns" link set lt0 up || return 1
+	done
+	for i in $(seq "$n"); do
+		wait_for 10 ip netns exec "$(hub_ns "$i")" ping -c1 -W1 -q "$UL4_SRV" >/dev/null || return 1
+	done
+	ip -n "$NS_SRV" link add lth type ltun &&
+		ip -n "$NS_SRV" addr add "$HUB_SRV/24" dev lth &&
+		ip -n "$NS_SRV" link set lth up || return 1
+	local copt=()
+	[ -z "$HAVE_CIPHER" ] || [ -z "${LT_GOT[aes128gcm]:-}" ] ||
+		copt=(cipher "$(echo "${LTUN_CIPHER_NAMES[aes128gcm]}" | cut -d' ' -f1)")
+	HUB_COPT=("${copt[@]}")
+	bg_run HUB_PID ip netns exec "$NS_SRV" "$LTUNCTL" server lth \
+		listen "$UL4_SRV:$HUB_PORT" cert "$CERTS/srv.pem" key "$CERTS/srv.key" \
+		ca "$CERTS/ca.pem" pool 10.20.0.0/24 "${copt[@]}" >>"$LTUN_TMP/hub-server.log" 2>&1
+	wait_for 10 port_listening "$NS_SRV" "$HUB_PORT" || return 1
+	# the clients' receiver now, so that its memory is in the baseline
+	# (one process; it forks one child per connection)
+	local rpid
+	bg_run rpid ip netns exec "$NS_SRV" "$KTLS" recv -c none -l "$HUB_IO" "$HUB_DATA" \
+		>"$LTUN_TMP/hub-recv.log" 2>&1
+	RECEIVER_PIDS+=("$rpid")
+	wait_for 10 port_listening "$NS_SRV" "$HUB_DATA"
+}
+
+hub_join() {
+	local i=$1
+	lt_timeout 60 ip netns exec "$(hub_ns "$i")" "$LTUNCTL" peer add lt0 \
+		server "$UL4_SRV:$HUB_PORT" ca "$CERTS/ca.pem" cert "$CERTS/h$i.pem" \
+		key "$CERTS/h$i.key" "${HUB_COPT[@]}" >>"$LTUN_TMP/hub-client-$i.log" 2>&1 &&
+		wait_for 10 ip netns exec "$(hub_ns "$i")" ping -c1 -W1 -q "$HUB_SRV" >/dev/null
+}
+
+# hub_row N REP: N clients send to the server at once (one plain TCP
+# stream each, ktls_stream -c none); the total is what the server's lth
+# receives over the window. The clients connect one after another on an
+# idle machine and start sending together (ktls_stream -g), as a single
+# peer's streams do: a connection opened while others already load the VM
+# records a higher minimum RTT, and TCP then sizes its GSO packets smaller
+# for the connection's whole life (bench/README, row 5).
+hub_connected() { [[ $(<"$1") == *'ktls_stream: connected'* ]]; }
+hub_row() {
+	local n=$1 rep=$2 i pids=() pid ppid ok=1 p50 p99 mean loss m1 mk ma
+	local go=$LTUN_TMP/hub-go
+	W_DEV='' W_CPU='' W_ERR=''
+	rm -f -- "$go"
+	for i in $(seq "$n"); do
+		bg_run pid ip netns exec "$(hub_ns "$i")" "$KTLS" send -c none -l "$HUB_IO" -g "$go" \
+			-t $((SEC + WARM + 30)) "$HUB_SRV" "$HUB_DATA" \
+			>"$LTUN_TMP/hub-send-$i.log" 2>&1
+		pids+=("$pid")
+		wait_for 30 hub_connected "$LTUN_TMP/hub-send-$i.log" ||
+			{ ok='' W_ERR="client $i did not connect"; break; }
+	done
+	if [ -n "$ok" ]; then
+		: >"$go"
+		# latency seen by client 1 while everyone sends, over the window
+		bg_run ppid ip netns exec "$(hub_ns 1)" ping -n -i 0.05 -w $((WARM + SEC)) \
+			"$HUB_SRV" >"$LTUN_TMP/hub-ping.log" 2>&1
+		dev_window lth "${pids[@]}" || ok=
+		m1=$(meminfo_kb)
+		wait_pid "$ppid" $((WARM + SEC + 30))
+	fi
+	for pid in "${pids[@]}"; do bg_stop "$pid"; done
+	sleep 1
+	if [ -z "$ok" ] || [ -z "$W_DEV" ]; then
+		emit "hub-$n" "$rep" error="${W_ERR:-no window}"
+		say "hub $n #$rep: FAILED: ${W_ERR:-no window}"
+		return
+	fi
+	read -r p50 p99 mean loss <<<"$(ping_stats "$LTUN_TMP/hub-ping.log")"
+	emit "hub-$n" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss" \
+		${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"}
+	say "hub $n #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
+	# kernel memory per loaded peer: what an idle one costs (measured
+	# once, against the baseline before any client) plus what the load
+	# adds, against the same clients idle just before this repetition's
+	# hub rows (the single-peer rows ran since the baseline, and the
+	# caches they grew are not the hub's)
+	if [ "$n" = "$HUB_MAX" ] && want mem && [ -n "$MEM_IDLE_K" ]; then
+		read -r mk ma <<<"$m1"
+		emit mem-loaded "$rep" peers="$n" \
+			kernel_kb_per_peer="$(awk -v i="$MEM_IDLE_K" -v a="$mk" -v b="$HUB_REF_K" -v n="$n" 'BEGIN { printf "%.1f", i + (a - b) / n }')" \
+			avail_kb_per_peer="$(awk -v i="$MEM_IDLE_A" -v a="$ma" -v b="$HUB_REF_A" -v n="$n" 'BEGIN { printf "%.1f", i + (b - a) / n }')"
+	fi
+}
+
+HUB_MAX=0
+HUB_READY=
+MEM_IDLE_K=''
+MEM_IDLE_A=''
+for n in $HUB_SIZES; do [ "$n" -gt "$HUB_MAX" ] && HUB_MAX=$n; done
+if { want hub || want mem; } && [ "$HUB_MAX" -gt 0 ]; then
+	say "hub: setting up $HUB_MAX client namespaces"
+	if hub_setup "$HUB_MAX"; then
+		sleep 2
+		read -r MEM_BASE MEM_AVAIL_BASE <<<"$(meminfo_kb)"
+		joined=0
+		for i in $(seq "$HUB_MAX"); do
+			hub_join "$i" || { say "hub client $i could not join"; dump_file "$LTUN_TMP/hub-client-$i.log" 5; break; }
+			joined=$i
+		done
+		say "hub: $joined clients joined"
+		if [ "$joined" = "$HUB_MAX" ] && want mem; then
+			sleep 3
+			read -r mk ma <<<"$(meminfo_kb)"
+			MEM_IDLE_K=$(awk -v a="$mk" -v b="$MEM_BASE" -v n="$joined" 'BEGIN { printf "%.1f", (a - b) / n }')
+			MEM_IDLE_A=$(awk -v a="$ma" -v b="$MEM_AVAIL_BASE" -v n="$joined" 'BEGIN { printf "%.1f", (b - a) / n }')
+			emit mem-idle 1 peers="$joined" kernel_kb_per_peer="$MEM_IDLE_K" avail_kb_per_peer="$MEM_IDLE_A"
+		fi
+		if want hub && [ "$joined" = "$HUB_MAX" ]; then
+			HUB_READY=1
+		elif want hub; then
+			emit hub-1 0 error="only $joined of $HUB_MAX clients joined"
+		fi
+	else
+		say "hub setup failed"
+		emit hub-1 0 error="hub setup failed"
+	fi
+fi
+
+# ---- rows 1-6, repetitions interleaved ---------------------------------
 # Interleaving (all rows, then all rows again) spreads slow phases of the
 # host evenly over the rows, which matters more for ratios than order.
 
@@ -541,173 +709,12 @@ for rep in $(seq "$REPEAT"); do
 			lat_row lat-ltun-load "$rep" "$a" "$a" "${P_LT[aes128gcm]}"
 		fi
 	fi
+	if [ -n "$HUB_READY" ]; then
+		read -r HUB_REF_K HUB_REF_A <<<"$(meminfo_kb)"
+		for n in $HUB_SIZES; do hub_row "$n" "$rep"; done
+	fi
 done
 receivers_stop
-
-# The single-peer tunnels go; the hub gets the namespaces to itself.
-for k in 0 1 2; do
-	ip -n "$NS_SRV" link del "lt$k" 2>/dev/null
-	ip -n "$NS_CLI" link del "lt$k" 2>/dev/null
-done
-ip -n "$NS_SRV" link del wg0 2>/dev/null
-ip -n "$NS_CLI" link del wg0 2>/dev/null
-
-# ---- rows 5 and 7: hub and memory ----------------------------------------
-
-# meminfo_kb: "kernel avail" in kB: Slab + KernelStack + PageTables +
-# VmallocUsed (ltun's receive buffers are vmalloc'd), and MemAvailable.
-meminfo_kb() {
-	awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ { k += $2 } /^MemAvailable:/ { a = $2 }
-	     END { print k, a }' /proc/meminfo
-}
-
-HUB_PORT=4440
-HUB_SRV=10.20.0.1
-HUB_DATA=5300
-hub_ns() { echo "ltbh-$LT_SUFFIX-$1"; }
-
-# Client namespaces hub-1..N (192.0.2.100+i), each with its own
-# certificate, its own lt0 (not yet connected) and its own veth pair to
-# srv. srv answers for 192.0.2.1 on every pair and routes each client's
-# /32 back through it. A bridge would add a second veth and a bridge hop
-# to every packet, which the single-peer rows do not pay.
-hub_setup() {
-	local n=$1 i ns
-	(
-		set -e
-		cd "$CERTS"
-		for i in $(seq "$n"); do
-			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-				-nodes -keyout "h$i.key" -out "h$i.csr" -subj "/CN=h$i" -config ext.cnf
-			openssl x509 -req -in "h$i.csr" -CA ca.pem -CAkey ca.key \
-				-set_serial "0x$(openssl rand -hex 8)" -days 2 \
-				-out "h$i.pem" -extfile ext.cnf -extensions cli
-		done
-	) >"$LTUN_TMP/openssl-hub.log" 2>&1 || { dump_file "$LTUN_TMP/openssl-hub.log"; return 1; }
-	for i in $(seq "$n"); do
-		ns=$(hub_ns "$i")
-		ns_add "$ns" &&
-			ip link add "bh$i" netns "$NS_SRV" type veth peer name ve0 netns "$ns" &&
-			ip -n "$NS_SRV" link set "bh$i" up &&
-			ip -n "$NS_SRV" route add "192.0.2.$((100 + i))/32" dev "bh$i" src "$UL4_SRV" &&
-			ip -n "$ns" addr add "192.0.2.$((100 + i))/24" dev ve0 &&
-			ip -n "$ns" link set ve0 up &&
-			ip -n "$ns" link add lt0 type ltun && ip -n "$ns" link set lt0 up || return 1
-	done
-	for i in $(seq "$n"); do
-		wait_for 10 ip netns exec "$(hub_ns "$i")" ping -c1 -W1 -q "$UL4_SRV" >/dev/null || return 1
-	done
-	ip -n "$NS_SRV" link add lth type ltun &&
-		ip -n "$NS_SRV" addr add "$HUB_SRV/24" dev lth &&
-		ip -n "$NS_SRV" link set lth up || return 1
-	local copt=()
-	[ -z "$HAVE_CIPHER" ] || [ -z "${LT_GOT[aes128gcm]:-}" ] ||
-		copt=(cipher "$(echo "${LTUN_CIPHER_NAMES[aes128gcm]}" | cut -d' ' -f1)")
-	HUB_COPT=("${copt[@]}")
-	bg_run HUB_PID ip netns exec "$NS_SRV" "$LTUNCTL" server lth \
-		listen "$UL4_SRV:$HUB_PORT" cert "$CERTS/srv.pem" key "$CERTS/srv.key" \
-		ca "$CERTS/ca.pem" pool 10.20.0.0/24 "${copt[@]}" >>"$LTUN_TMP/hub-server.log" 2>&1
-	wait_for 10 port_listening "$NS_SRV" "$HUB_PORT" || return 1
-	# the clients' receiver now, so that its memory is in the baseline
-	# (one process; it forks one child per connection)
-	local rpid
-	bg_run rpid ip netns exec "$NS_SRV" "$KTLS" recv -c none "$HUB_DATA" \
-		>"$LTUN_TMP/hub-recv.log" 2>&1
-	RECEIVER_PIDS+=("$rpid")
-	wait_for 10 port_listening "$NS_SRV" "$HUB_DATA"
-}
-
-hub_join() {
-	local i=$1
-	lt_timeout 60 ip netns exec "$(hub_ns "$i")" "$LTUNCTL" peer add lt0 \
-		server "$UL4_SRV:$HUB_PORT" ca "$CERTS/ca.pem" cert "$CERTS/h$i.pem" \
-		key "$CERTS/h$i.key" "${HUB_COPT[@]}" >>"$LTUN_TMP/hub-client-$i.log" 2>&1 &&
-		wait_for 10 ip netns exec "$(hub_ns "$i")" ping -c1 -W1 -q "$HUB_SRV" >/dev/null
-}
-
-# hub_row N REP: N clients send to the server at once (one plain TCP
-# stream each, ktls_stream -c none); the total is what the server's lth
-# receives over the window. The clients connect one after another on an
-# idle machine and start sending together (ktls_stream -g), as a single
-# peer's streams do: a connection opened while others already load the VM
-# records a higher minimum RTT, and TCP then sizes its GSO packets smaller
-# for the connection's whole life (bench/README, row 5).
-hub_connected() { [[ $(<"$1") == *'ktls_stream: connected'* ]]; }
-hub_row() {
-	local n=$1 rep=$2 i pids=() pid ppid ok=1 p50 p99 mean loss m0 m1 mk ma
-	local go=$LTUN_TMP/hub-go
-	W_DEV='' W_CPU='' W_ERR=''
-	rm -f -- "$go"
-	for i in $(seq "$n"); do
-		bg_run pid ip netns exec "$(hub_ns "$i")" "$KTLS" send -c none -g "$go" \
-			-t $((SEC + WARM + 30)) "$HUB_SRV" "$HUB_DATA" \
-			>"$LTUN_TMP/hub-send-$i.log" 2>&1
-		pids+=("$pid")
-		wait_for 30 hub_connected "$LTUN_TMP/hub-send-$i.log" ||
-			{ ok='' W_ERR="client $i did not connect"; break; }
-	done
-	if [ -n "$ok" ]; then
-		: >"$go"
-		# latency seen by client 1 while everyone sends, over the window
-		bg_run ppid ip netns exec "$(hub_ns 1)" ping -n -i 0.05 -w $((WARM + SEC)) \
-			"$HUB_SRV" >"$LTUN_TMP/hub-ping.log" 2>&1
-		dev_window lth "${pids[@]}" || ok=
-		m1=$(meminfo_kb)
-		wait_pid "$ppid" $((WARM + SEC + 30))
-	fi
-	for pid in "${pids[@]}"; do bg_stop "$pid"; done
-	sleep 1
-	if [ -z "$ok" ] || [ -z "$W_DEV" ]; then
-		emit "hub-$n" "$rep" error="${W_ERR:-no window}"
-		say "hub $n #$rep: FAILED: ${W_ERR:-no window}"
-		return
-	fi
-	read -r p50 p99 mean loss <<<"$(ping_stats "$LTUN_TMP/hub-ping.log")"
-	emit "hub-$n" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss" \
-		${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"}
-	say "hub $n #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
-	# kernel memory under load, against the baseline before any client
-	if [ "$n" = "$HUB_MAX" ] && want mem; then
-		read -r mk ma <<<"$m1"
-		m0=$MEM_BASE
-		emit mem-loaded "$rep" peers="$n" kernel_kb_per_peer="$(awk -v a="$mk" -v b="$m0" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')" \
-			avail_kb_per_peer="$(awk -v a="$ma" -v b="$MEM_AVAIL_BASE" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')"
-	fi
-}
-
-HUB_MAX=0
-for n in $HUB_SIZES; do [ "$n" -gt "$HUB_MAX" ] && HUB_MAX=$n; done
-if { want hub || want mem; } && [ "$HUB_MAX" -gt 0 ]; then
-	say "hub: setting up $HUB_MAX client namespaces"
-	if hub_setup "$HUB_MAX"; then
-		sleep 2
-		read -r MEM_BASE MEM_AVAIL_BASE <<<"$(meminfo_kb)"
-		joined=0
-		for i in $(seq "$HUB_MAX"); do
-			hub_join "$i" || { say "hub client $i could not join"; dump_file "$LTUN_TMP/hub-client-$i.log" 5; break; }
-			joined=$i
-		done
-		say "hub: $joined clients joined"
-		if [ "$joined" = "$HUB_MAX" ] && want mem; then
-			sleep 3
-			read -r mk ma <<<"$(meminfo_kb)"
-			emit mem-idle 1 peers="$joined" \
-				kernel_kb_per_peer="$(awk -v a="$mk" -v b="$MEM_BASE" -v n="$joined" 'BEGIN { printf "%.1f", (a - b) / n }')" \
-				avail_kb_per_peer="$(awk -v a="$ma" -v b="$MEM_AVAIL_BASE" -v n="$joined" 'BEGIN { printf "%.1f", (b - a) / n }')"
-		fi
-		if want hub && [ "$joined" = "$HUB_MAX" ]; then
-			for rep in $(seq "$REPEAT"); do
-				for n in $HUB_SIZES; do hub_row "$n" "$rep"; done
-			done
-		elif want hub; then
-			emit hub-1 0 error="only $joined of $HUB_MAX clients joined"
-		fi
-	else
-		say "hub setup failed"
-		emit hub-1 0 error="hub setup failed"
-	fi
-	receivers_stop
-fi
 
 say "done"
 echo '{"end": "'"$(date -u +%FT%TZ)"'"}' >>"$OUT"
