@@ -8,13 +8,14 @@
  *
  * recv listens on PORT (any address), handles every connection in a child
  * process (kTLS RX on, read until EOF) and runs until killed (or for
- * SECONDS, if given). send opens STREAMS connections (one process each), turns kTLS TX
- * on and writes 64 KiB chunks (-l: BYTES) for SECONDS (default 10), then
- * prints the bytes written and the rate. The receiver reads -l BYTES at a
- * time too. -l 131072 is what iperf3 uses for TCP by default: the hub rows
- * of the benchmark set it so that they load the tunnel as the iperf3 rows
- * they are compared with do (the size of each read decides how often the
- * receiver opens its window, so how many ACKs come back). Both ends print one line per connection:
+ * SECONDS, if given). send opens STREAMS connections (one process each),
+ * turns kTLS TX on and writes 64 KiB chunks (-l: BYTES) for SECONDS
+ * (default 10), then prints the bytes written and the rate. The receiver
+ * reads -l BYTES at a time too. -l 131072 is what iperf3 uses for TCP by
+ * default: the hub rows of the benchmark set it so that they load the
+ * tunnel as the iperf3 rows they are compared with do (the size of each
+ * read decides how often the receiver opens its window, so how many ACKs
+ * come back). Both ends print one line per connection:
  *   ktls_stream: send|recv BYTES bytes in SECS s = MBIT Mbit/s
  *
  * With -w, each receiving connection also reports the data it read in a
