@@ -24,6 +24,11 @@
  * counters and GRO are touched with bottom halves off). WQ_SYSFS lets an
  * operator confine the workers to some CPUs (cpumask under
  * /sys/devices/virtual/workqueue/ltun).
+ *
+ * Not WQ_HIGHPRI: workers at nice -20 drain a loaded hub faster, but a
+ * TX worker that preempts its sender at every packet sends one TLS
+ * record per packet, and a fixed-rate UDP sender then falls behind
+ * (README, "Workers", has the numbers).
  */
 struct workqueue_struct *ltun_wq;
 
