@@ -8,7 +8,7 @@
 # --json: print the JSON document on stdout instead of the table (the
 # table and the VM's progress go to stderr).
 # Environment: BENCH_SECONDS, BENCH_REPEAT, BENCH_WARM, BENCH_HUB,
-# BENCH_UDP_RATE, BENCH_PING_INTERVAL, BENCH_ROWS, BENCH_CIPHERS (see guest.sh),
+# BENCH_HUB_NATIVE, BENCH_UDP_RATE, BENCH_PING_INTERVAL, BENCH_ROWS, BENCH_CIPHERS (see guest.sh),
 # BENCH_MEMORY (guest RAM, default 2G).
 #
 # Expects the module built for each KVER, ltunctl, the selftests and
@@ -32,26 +32,29 @@ sec=${BENCH_SECONDS:-10}
 rep=${BENCH_REPEAT:-3}
 warm=${BENCH_WARM:-2}
 hub=${BENCH_HUB:-1 5 10 20}
+hub_native=${BENCH_HUB_NATIVE-10 20}
 for v in "$sec" "$rep" "$warm"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_SECONDS/REPEAT/WARM must be positive integers" >&2; exit 2; }
 done
-for v in $hub; do
-	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_HUB must list positive integers (client counts)" >&2; exit 2; }
+for v in $hub $hub_native; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_HUB and BENCH_HUB_NATIVE must list positive integers (client counts)" >&2; exit 2; }
 done
 genv=(env)
 for v in BENCH_SECONDS BENCH_REPEAT BENCH_WARM BENCH_HUB BENCH_UDP_RATE \
 	BENCH_PING_INTERVAL BENCH_ROWS BENCH_CIPHERS; do
 	[ -z "${!v:-}" ] || genv+=("$v=${!v}")
 done
+# set but empty means "no such rows", not the default
+[ -z "${BENCH_HUB_NATIVE+x}" ] || genv+=("BENCH_HUB_NATIVE=$BENCH_HUB_NATIVE")
 
 # Rough wall time of one kernel's run: 26 windows per repetition (each
 # WARM + SEC + ~3 s of starting and stopping), the hub sizes, ~2 s to
 # connect each hub client (on an idle VM, before any sends), ~3 min of setup
 # (certificates, 20 handshakes under TCG). Only for the VM's timeout and
 # to tell the user.
-nhub=$(wc -w <<<"$hub")
+nhub=$(wc -w <<<"$hub $hub_native")
 hub_clients=0
-for n in $hub; do hub_clients=$((hub_clients + n)); done
+for n in $hub $hub_native; do hub_clients=$((hub_clients + n)); done
 est=$(((26 + nhub) * rep * (sec + warm + 4) + hub_clients * rep * 2 + 180))
 vm_timeout=$((est * 3 + 600))
 

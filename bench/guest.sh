@@ -24,7 +24,9 @@
 # second while all streams run.
 #
 # Environment: BENCH_SECONDS (10), BENCH_REPEAT (3), BENCH_WARM (2),
-# BENCH_HUB ("1 5 10 20"), BENCH_UDP_RATE (100M), BENCH_PING_INTERVAL
+# BENCH_HUB ("1 5 10 20"), BENCH_HUB_NATIVE ("10 20": hub sizes that run
+# again with the inner TCP's packets sized for a native RTT, row 5 of
+# bench/README; "" for none), BENCH_UDP_RATE (100M), BENCH_PING_INTERVAL
 # (0.01), BENCH_ROWS (all of: veth ktls wg ltun lat hub mem), BENCH_CIPHERS
 # (aes128gcm aes256gcm chacha20: the ciphers of the ktls and ltun rows).
 
@@ -36,6 +38,7 @@ SEC=${BENCH_SECONDS:-10}
 REPEAT=${BENCH_REPEAT:-3}
 WARM=${BENCH_WARM:-2}
 HUB_SIZES=${BENCH_HUB:-1 5 10 20}
+HUB_NATIVE=${BENCH_HUB_NATIVE-10 20}
 UDP_RATE=${BENCH_UDP_RATE:-100M}
 PING_INT=${BENCH_PING_INTERVAL:-0.01}
 ROWS=${BENCH_ROWS:-veth ktls wg ltun lat hub mem}
@@ -44,6 +47,9 @@ KTLS=$BENCH/ktls_stream
 
 for v in SEC REPEAT WARM; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench: $v must be a positive integer" >&2; exit 2; }
+done
+for v in $HUB_SIZES $HUB_NATIVE; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_HUB and BENCH_HUB_NATIVE list client counts" >&2; exit 2; }
 done
 
 # Ciphers: our name, ktls_stream's name, spellings ltunctl might accept.
@@ -359,8 +365,8 @@ fi
 		"$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 	printf '"seconds": %d, "repeat": %d, "warm": %d, "udp_rate": "%s", "ping_interval": "%s", ' \
 		"$SEC" "$REPEAT" "$WARM" "$UDP_RATE" "$PING_INT"
-	printf '"hub_sizes": "%s", "rows": "%s", "wireguard": %s, "ltun_cipher_option": %s, ' \
-		"$HUB_SIZES" "$ROWS" "$(json_bool "$HAVE_WG")" "$(json_bool "$HAVE_CIPHER")"
+	printf '"hub_sizes": "%s", "hub_native_sizes": "%s", "rows": "%s", "wireguard": %s, "ltun_cipher_option": %s, ' \
+		"$HUB_SIZES" "$HUB_NATIVE" "$ROWS" "$(json_bool "$HAVE_WG")" "$(json_bool "$HAVE_CIPHER")"
 	printf '"iperf3": "%s", "started": "%s"}}\n' \
 		"$(iperf3 --version | head -n 1)" "$(date -u +%FT%TZ)"
 } >>"$OUT"
@@ -566,13 +572,39 @@ hub_join() {
 # peer's streams do: a connection opened while others already load the VM
 # records a higher minimum RTT, and TCP then sizes its GSO packets smaller
 # for the connection's whole life (bench/README, row 5).
+#
+# hub_row N REP native: the same with the clients' inner TCP sizing its
+# packets as it would over a tunnel with a native RTT. The bonus TCP adds
+# to a GSO packet's size halves for every 2^tcp_tso_rtt_log us of the
+# connection's lowest RTT (default 9: 512 us). Under TCG the idle tunnel's
+# RTT is 1.5-2.5 ms (on hardware: tens of us), so N flows that share the
+# rate get 4-16 KB packets where hardware would give them 64 KB, and every
+# byte costs several times the packets, frames and wake-ups. Raising the
+# log to 12 (4 ms) in the clients' namespaces only takes TCG's RTT out of
+# that sizing; the default rows above stay the reference.
+HUB_NATIVE_TSO_LOG=12
+hub_tso_log() {
+	local n=$1 v=$2 i
+	for i in $(seq "$n"); do
+		ip netns exec "$(hub_ns "$i")" sysctl -qw net.ipv4.tcp_tso_rtt_log="$v" || return 1
+	done
+}
 hub_connected() { [[ $(<"$1") == *'ktls_stream: connected'* ]]; }
 hub_row() {
-	local n=$1 rep=$2 i pids=() pid ppid ok=1 p50 p99 mean loss m1 mk ma
-	local go=$LTUN_TMP/hub-go
+	local n=$1 rep=$2 native=${3:-} i pids=() pid ppid ok=1 p50 p99 mean loss m1 mk ma
+	local go=$LTUN_TMP/hub-go id=hub-$1 tag="hub $1" def
 	W_DEV='' W_CPU='' W_ERR=''
 	rm -f -- "$go"
+	if [ -n "$native" ]; then
+		id=hub-$n-native tag="hub $n native"
+		def=$(ip netns exec "$(hub_ns 1)" sysctl -n net.ipv4.tcp_tso_rtt_log 2>/dev/null) || {
+			emit "$id" "$rep" na="no net.ipv4.tcp_tso_rtt_log"
+			return
+		}
+		hub_tso_log "$n" "$HUB_NATIVE_TSO_LOG" || { ok='' W_ERR="cannot set tcp_tso_rtt_log"; }
+	fi
 	for i in $(seq "$n"); do
+		[ -n "$ok" ] || break
 		bg_run pid ip netns exec "$(hub_ns "$i")" "$KTLS" send -c none -l "$HUB_IO" -g "$go" \
 			-t $((SEC + WARM + 30)) "$HUB_SRV" "$HUB_DATA" \
 			>"$LTUN_TMP/hub-send-$i.log" 2>&1
@@ -591,15 +623,19 @@ hub_row() {
 	fi
 	for pid in "${pids[@]}"; do bg_stop "$pid"; done
 	sleep 1
+	if [ -n "$native" ] && ! hub_tso_log "$n" "$def"; then
+		ok='' W_ERR="cannot restore tcp_tso_rtt_log to $def"
+	fi
 	if [ -z "$ok" ] || [ -z "$W_DEV" ]; then
-		emit "hub-$n" "$rep" error="${W_ERR:-no window}"
-		say "hub $n #$rep: FAILED: ${W_ERR:-no window}"
+		emit "$id" "$rep" error="${W_ERR:-no window}"
+		say "$tag #$rep: FAILED: ${W_ERR:-no window}"
 		return
 	fi
 	read -r p50 p99 mean loss <<<"$(ping_stats "$LTUN_TMP/hub-ping.log")"
-	emit "hub-$n" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss" \
+	emit "$id" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss" \
 		${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"}
-	say "hub $n #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
+	say "$tag #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
+	[ -z "$native" ] || return 0
 	# kernel memory per loaded peer: what an idle one costs (measured
 	# once, against the baseline before any client) plus what the load
 	# adds, against the same clients idle just before this repetition's
@@ -617,7 +653,7 @@ HUB_MAX=0
 HUB_READY=
 MEM_IDLE_K=''
 MEM_IDLE_A=''
-for n in $HUB_SIZES; do [ "$n" -gt "$HUB_MAX" ] && HUB_MAX=$n; done
+for n in $HUB_SIZES $HUB_NATIVE; do [ "$n" -gt "$HUB_MAX" ] && HUB_MAX=$n; done
 if { want hub || want mem; } && [ "$HUB_MAX" -gt 0 ]; then
 	say "hub: setting up $HUB_MAX client namespaces"
 	if hub_setup "$HUB_MAX"; then
@@ -712,6 +748,7 @@ for rep in $(seq "$REPEAT"); do
 	if [ -n "$HUB_READY" ]; then
 		read -r HUB_REF_K HUB_REF_A <<<"$(meminfo_kb)"
 		for n in $HUB_SIZES; do hub_row "$n" "$rep"; done
+		for n in $HUB_NATIVE; do hub_row "$n" "$rep" native; done
 	fi
 done
 receivers_stop

@@ -127,11 +127,17 @@ def build(meta, end, samples, host):
         rows[rid] = {"label": label, "unit": "ms",
                      **row_summary(samples.get(rid, []), ["p50", "p99", "mean", "loss"])}
     hub_sizes = [int(x) for x in str(meta.get("hub_sizes", "")).split()]
-    for n in hub_sizes:
-        rows[f"hub-{n}"] = {"label": f"5 hub, {n} clients", "unit": "Mbit/s total",
-                            **row_summary(samples.get(f"hub-{n}", []),
-                                          ["dev_mbps", "cpu", "ping_mean", "ping_p99",
-                                           "ping_loss", "pkt_bytes", "ret_per_mb"])}
+    # the same hub rows with the inner TCP's packets sized as over a
+    # tunnel with a native RTT (tcp_tso_rtt_log raised: bench/README row 5)
+    hub_native = [int(x) for x in str(meta.get("hub_native_sizes", "")).split()]
+    hub_rows = [(f"hub-{n}", f"5 hub, {n} clients", n) for n in hub_sizes]
+    hub_rows += [(f"hub-{n}-native", f"5 hub, {n} clients, packets sized for a native RTT", n)
+                 for n in hub_native]
+    for rid, label, n in hub_rows:
+        rows[rid] = {"label": label, "unit": "Mbit/s total", "clients": n,
+                     **row_summary(samples.get(rid, []),
+                                   ["dev_mbps", "cpu", "ping_mean", "ping_p99",
+                                    "ping_loss", "pkt_bytes", "ret_per_mb"])}
     for rid, label in (("mem-idle", "7 per idle peer"), ("mem-loaded", "7 per loaded peer")):
         rows[rid] = {"label": label, "unit": "kB",
                      **row_summary(samples.get(rid, []),
@@ -174,6 +180,10 @@ def build(meta, end, samples, host):
     single.append((med(rows, "hub-1", "dev_mbps"), "hub-1"))
     single = [x for x in single if x[0] is not None]
     best = max(single) if single else (None, None)
+    for rid, label, n in hub_rows:
+        if n > 1:
+            ratios[f"{label[2:]} / best single peer"] = ratio(med(rows, rid, "dev_mbps"),
+                                                              best[0])
 
     def target(name, value, op, limit, detail):
         met = None
@@ -289,8 +299,13 @@ def render(doc, md=False):
           ["row", "rate", "received Mbit/s", "loss %", "jitter ms"], lines)
 
     lines = []
-    for rid in sorted((k for k in rows if k.startswith("hub-")), key=lambda k: int(k[4:])):
+    for rid in sorted((k for k in rows if k.startswith("hub-")),
+                      key=lambda k: (k.endswith("-native"), rows[k]["clients"])):
         row = rows[rid]
+        if "dev_mbps" not in row and "notes" in row:
+            lines.append([f"{row['label']} (n/a: {'; '.join(row['notes'])})",
+                          "-", "-", "-", "-", "-", "-"])
+            continue
         lines.append([row["label"], cell(row.get("dev_mbps")), cell(row.get("cpu"), 0),
                       cell(row.get("ping_mean"), 2), cell(row.get("ping_p99"), 2),
                       cell(row.get("pkt_bytes"), 0), cell(row.get("ret_per_mb"), 0)])
