@@ -47,7 +47,7 @@ done
 # set but empty means "no such rows", not the default
 [ -z "${BENCH_HUB_NATIVE+x}" ] || genv+=("BENCH_HUB_NATIVE=$BENCH_HUB_NATIVE")
 
-# Rough wall time of one kernel's run: 26 windows per repetition (each
+# Rough wall time of one kernel's run: 27 windows per repetition (each
 # WARM + SEC + ~3 s of starting and stopping), the hub sizes, ~2 s to
 # connect each hub client (on an idle VM, before any sends), ~3 min of setup
 # (certificates, 20 handshakes under TCG). Only for the VM's timeout and
@@ -55,7 +55,7 @@ done
 nhub=$(wc -w <<<"$hub $hub_native")
 hub_clients=0
 for n in $hub $hub_native; do hub_clients=$((hub_clients + n)); done
-est=$(((26 + nhub) * rep * (sec + warm + 4) + hub_clients * rep * 2 + 180))
+est=$(((27 + nhub) * rep * (sec + warm + 4) + hub_clients * rep * 2 + 180))
 vm_timeout=$((est * 3 + 600))
 
 # QEMU processes on the host (ours included) while the VM runs, sampled

@@ -204,6 +204,18 @@ iperf_server() {
 	wait_for 10 port_listening "$ns" "$port"
 }
 
+# Rows "sized for a native RTT": the bonus TCP adds to a GSO packet's
+# size halves for every 2^tcp_tso_rtt_log us of the connection's lowest
+# RTT (default 9: 512 us). Under TCG the idle tunnel's RTT is 1.5-2.5 ms
+# (on hardware: tens of us), so flows that share the rate get 4-30 KB
+# packets where hardware would give them 64 KB, and every byte costs
+# several times the packets, frames and wake-ups. Raising the log to 12
+# (4 ms) in the sending namespace takes only TCG's RTT out of that
+# sizing; the rows with the default stay the reference.
+NATIVE_TSO_LOG=12
+tso_log_get() { ip netns exec "$1" sysctl -n net.ipv4.tcp_tso_rtt_log 2>/dev/null; }
+tso_log_set() { ip netns exec "$1" sysctl -qw net.ipv4.tcp_tso_rtt_log="$2"; }
+
 # tcp_row ROW REP NS_C DST PORT STREAMS DEV: iperf3 from NS_C to DST:PORT
 # (server already listening in srv), STREAMS streams, the first WARM
 # seconds omitted, then SEC + 5 s measured by iperf3 (payload, the
@@ -574,19 +586,11 @@ hub_join() {
 # for the connection's whole life (bench/README, row 5).
 #
 # hub_row N REP native: the same with the clients' inner TCP sizing its
-# packets as it would over a tunnel with a native RTT. The bonus TCP adds
-# to a GSO packet's size halves for every 2^tcp_tso_rtt_log us of the
-# connection's lowest RTT (default 9: 512 us). Under TCG the idle tunnel's
-# RTT is 1.5-2.5 ms (on hardware: tens of us), so N flows that share the
-# rate get 4-16 KB packets where hardware would give them 64 KB, and every
-# byte costs several times the packets, frames and wake-ups. Raising the
-# log to 12 (4 ms) in the clients' namespaces only takes TCG's RTT out of
-# that sizing; the default rows above stay the reference.
-HUB_NATIVE_TSO_LOG=12
+# packets as it would over a tunnel with a native RTT (tso_log_get).
 hub_tso_log() {
 	local n=$1 v=$2 i
 	for i in $(seq "$n"); do
-		ip netns exec "$(hub_ns "$i")" sysctl -qw net.ipv4.tcp_tso_rtt_log="$v" || return 1
+		tso_log_set "$(hub_ns "$i")" "$v" || return 1
 	done
 }
 hub_connected() { [[ $(<"$1") == *'ktls_stream: connected'* ]]; }
@@ -597,11 +601,11 @@ hub_row() {
 	rm -f -- "$go"
 	if [ -n "$native" ]; then
 		id=hub-$n-native tag="hub $n native"
-		def=$(ip netns exec "$(hub_ns 1)" sysctl -n net.ipv4.tcp_tso_rtt_log 2>/dev/null) || {
+		def=$(tso_log_get "$(hub_ns 1)") || {
 			emit "$id" "$rep" na="no net.ipv4.tcp_tso_rtt_log"
 			return
 		}
-		hub_tso_log "$n" "$HUB_NATIVE_TSO_LOG" || { ok='' W_ERR="cannot set tcp_tso_rtt_log"; }
+		hub_tso_log "$n" "$NATIVE_TSO_LOG" || { ok='' W_ERR="cannot set tcp_tso_rtt_log"; }
 	fi
 	for i in $(seq "$n"); do
 		[ -n "$ok" ] || break
@@ -727,6 +731,16 @@ for rep in $(seq "$REPEAT"); do
 			gso_set "${LT_DEV[aes128gcm]}" on
 		elif [ -n "${LT_ADDR[aes128gcm]:-}" ]; then
 			emit ltun-aes128gcm-nogso-tcp1 "$rep" na="ethtool could not turn GSO off"
+		fi
+		# 4 streams with the sender's packets sized for a native RTT
+		if [ -n "${LT_ADDR[aes128gcm]:-}" ] && def=$(tso_log_get "$NS_CLI"); then
+			if tso_log_set "$NS_CLI" "$NATIVE_TSO_LOG"; then
+				tcp_row ltun-aes128gcm-native-tcp4 "$rep" "$NS_CLI" "${LT_ADDR[aes128gcm]}" \
+					"${P_LT[aes128gcm]}" 4 "${LT_DEV[aes128gcm]}"
+			fi
+			tso_log_set "$NS_CLI" "$def" || { say "cannot restore tcp_tso_rtt_log in $NS_CLI"; exit 1; }
+		elif [ -n "${LT_ADDR[aes128gcm]:-}" ]; then
+			emit ltun-aes128gcm-native-tcp4 "$rep" na="no net.ipv4.tcp_tso_rtt_log"
 		fi
 		if [ -n "${LT_ADDR[aes128gcm]:-}" ]; then
 			udp_row ltun-aes128gcm-udp "$rep" "$NS_CLI" "${LT_ADDR[aes128gcm]}" "${P_LT[aes128gcm]}"
