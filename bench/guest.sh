@@ -586,7 +586,7 @@ hub_join() {
 # for the connection's whole life (bench/README, row 5).
 #
 # hub_row N REP native: the same with the clients' inner TCP sizing its
-# packets as it would over a tunnel with a native RTT (tso_log_get).
+# packets as it would over a tunnel with a native RTT (NATIVE_TSO_LOG).
 hub_tso_log() {
 	local n=$1 v=$2 i
 	for i in $(seq "$n"); do
@@ -737,6 +737,8 @@ for rep in $(seq "$REPEAT"); do
 			if tso_log_set "$NS_CLI" "$NATIVE_TSO_LOG"; then
 				tcp_row ltun-aes128gcm-native-tcp4 "$rep" "$NS_CLI" "${LT_ADDR[aes128gcm]}" \
 					"${P_LT[aes128gcm]}" 4 "${LT_DEV[aes128gcm]}"
+			else
+				emit ltun-aes128gcm-native-tcp4 "$rep" error="cannot set tcp_tso_rtt_log"
 			fi
 			tso_log_set "$NS_CLI" "$def" || { say "cannot restore tcp_tso_rtt_log in $NS_CLI"; exit 1; }
 		elif [ -n "${LT_ADDR[aes128gcm]:-}" ]; then

@@ -186,8 +186,8 @@ def build(meta, end, samples, host):
     best = max(single) if single else (None, None)
     # rows sized for a native RTT against the best single peer sized so
     # too, where that is better
-    nat = med(rows, "ltun-aes128gcm-native-tcp4", "dev_mbps")
-    best_native = max(x for x in (best[0], nat) if x is not None) if best[0] or nat else None
+    best_native = max((x for x in (best[0], med(rows, "ltun-aes128gcm-native-tcp4", "dev_mbps"))
+                       if x is not None), default=None)
     for rid, label, n in hub_rows:
         if n > 1:
             ratios[f"{label[2:]} / best single peer"] = ratio(
