@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # persist: a client started with "peer add ... persist renew 15" keeps a
-# 100 MB inner TCP transfer alive, byte-exact, across
+# 100 MB inner TCP transfer (10 MB on the debug kernel; the underlay
+# shaped so that it lasts at least 40 s) alive, byte-exact, across
 #  a. a session renewal (make-before-break: PEER_SET with a new
 #     connection), seen as a "renewed" event on both sides and as
 #     renewals >= 1 in peer show, and
@@ -21,6 +22,11 @@ dmesg_mark
 
 XFER_BYTES=$(lt_bytes $((100 * 1024 * 1024)))
 XFER_PORT=5301
+# The renewal and the kill must both land inside the transfer, however
+# fast this machine moves it: while it runs, the client's underlay is
+# shaped so that it cannot take less than this (a debug kernel finished
+# its 10 MB before the renewal, and so could a fast host its 100 MB).
+XFER_MIN_S=40
 RENEW_S=15
 POOL=10.9.0.0/24
 CLOG=$LTUN_TMP/persist-client.log
@@ -124,6 +130,9 @@ check "ping through the tunnel" ip netns exec "$NS_CLI" ping -c 2 -W 2 -q "$IN4_
 # both the renewal and the kill land inside it.
 wait_s=$((RENEW_S - 3 - (SECONDS - T0)))
 [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+check "underlay shaped to $((XFER_BYTES * 8 / XFER_MIN_S)) bit/s for the transfer" \
+	ip netns exec "$NS_CLI" tc qdisc replace dev ve-cli root tbf \
+	rate "$((XFER_BYTES * 8 / XFER_MIN_S))bit" burst 32kb latency 200ms
 bg_run RPID ip netns exec "$NS_SRV" "$TCP_XFER" recv "$XFER_PORT" "$XFER_BYTES" 4242 \
 	--timeout "$(lt_secs 240)" >"$LTUN_TMP/xfer-recv.log" 2>&1
 wait_for 5 port_listening "$NS_SRV" "$XFER_PORT" || log "receiver not listening"
@@ -163,6 +172,7 @@ check "text monitor: 'lt0 peer $ID1 up ...'" text_event "^lt0 peer $ID1 up "
 
 # the transfer, across both events
 check "$XFER_BYTES bytes across renewal and reconnect, byte-exact" wait_pid "$RPID" 240
+ip netns exec "$NS_CLI" tc qdisc del dev ve-cli root 2>/dev/null
 wait_pid "$SPID" 30 || log "sender exit status $?"
 log "transfer took $((SECONDS - X0)) s"
 dump_file "$LTUN_TMP/xfer-recv.log" 5
