@@ -27,6 +27,7 @@ XFER_PORT=5301
 # shaped so that it cannot take less than this (a debug kernel finished
 # its 10 MB before the renewal, and so could a fast host its 100 MB).
 XFER_MIN_S=40
+XFER_RATE=$((XFER_BYTES * 8 / XFER_MIN_S))	# bit/s
 RENEW_S=15
 POOL=10.9.0.0/24
 CLOG=$LTUN_TMP/persist-client.log
@@ -130,9 +131,9 @@ check "ping through the tunnel" ip netns exec "$NS_CLI" ping -c 2 -W 2 -q "$IN4_
 # both the renewal and the kill land inside it.
 wait_s=$((RENEW_S - 3 - (SECONDS - T0)))
 [ "$wait_s" -gt 0 ] && sleep "$wait_s"
-check "underlay shaped to $((XFER_BYTES * 8 / XFER_MIN_S)) bit/s for the transfer" \
+check "underlay shaped to $XFER_RATE bit/s for the transfer" \
 	ip netns exec "$NS_CLI" tc qdisc replace dev ve-cli root tbf \
-	rate "$((XFER_BYTES * 8 / XFER_MIN_S))bit" burst 32kb latency 200ms
+	rate "${XFER_RATE}bit" burst 32kb latency 200ms
 bg_run RPID ip netns exec "$NS_SRV" "$TCP_XFER" recv "$XFER_PORT" "$XFER_BYTES" 4242 \
 	--timeout "$(lt_secs 240)" >"$LTUN_TMP/xfer-recv.log" 2>&1
 wait_for 5 port_listening "$NS_SRV" "$XFER_PORT" || log "receiver not listening"
