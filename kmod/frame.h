@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Parsing of bytes received from a peer: the frame header and the inner IP
- * header. Pure functions over a byte buffer, no kernel state, so the same
+ * header; and the rule that joins consecutive super-packets of one TCP flow
+ * into one (struct ltun_join). Pure functions over a byte buffer, no kernel state, so the same
  * file can be built in userspace for fuzzing.
  */
 #ifndef _LTUN_FRAME_H
@@ -85,5 +86,48 @@ struct ltun_gso {
 
 int ltun_gso_parse(const u8 *pkt, size_t len, const struct ltun_inner *inner,
 		   u32 gso_size, u32 mtu, struct ltun_gso *gso);
+
+/* Most super-packets joined into one, and the largest joined packet. */
+#define LTUN_JOIN_MAX_PIECES	16
+#define LTUN_JOIN_MAX_LEN	65535
+
+/**
+ * struct ltun_join - consecutive super-packets of one TCP flow, joined
+ * @pkt: the first super-packet; its IP and TCP headers stand for the run
+ * @gso: what ltun_gso_parse() found in @pkt
+ * @family: 4 or 6
+ * @gso_size: the segment size, the same in every piece
+ * @n: number of pieces; 0 when no run is open
+ * @payload: each piece's TCP payload; @payload[0] lies in @pkt
+ * @payload_len: its length
+ * @len: length of the joined packet: the headers once, then every payload
+ * @segs: segments the joined packet stands for
+ * @next_seq: sequence number the next piece must start with
+ * @tsval: TSval of the last piece (when the headers carry a timestamp)
+ * @tsecr: TSecr of the last piece
+ * @open: more pieces may join (see ltun_join_start())
+ * @psh: a piece had PSH set: the joined header gets the flag
+ */
+struct ltun_join {
+	const u8 *pkt;
+	struct ltun_gso gso;
+	u8 family;
+	u16 gso_size;
+	u8 n;
+	const u8 *payload[LTUN_JOIN_MAX_PIECES];
+	u32 payload_len[LTUN_JOIN_MAX_PIECES];
+	u32 len;
+	u32 segs;
+	u32 next_seq;
+	u32 tsval;
+	u32 tsecr;
+	bool open;
+	bool psh;
+};
+
+void ltun_join_start(struct ltun_join *join, const u8 *pkt, u32 len,
+		     u8 family, u16 gso_size, const struct ltun_gso *gso);
+bool ltun_join_add(struct ltun_join *join, const u8 *pkt, u32 len, u8 family,
+		   u16 gso_size, const struct ltun_gso *gso);
 
 #endif /* _LTUN_FRAME_H */

@@ -292,6 +292,128 @@ static void gen_kernel(void)
 	save("kinner", "ipv6-udp");
 }
 
+/*
+ * One packet of a kjoin input: a TCP super-packet of payload bytes in
+ * segments of gso, with a NOP NOP timestamp option (doff 8), DF, a right
+ * IPv4 header checksum (and the harness asked to keep it right),
+ * sequence number seq, flags ACK (and PSH if psh).
+ */
+static void join_pkt_ex(int family, uint16_t gso, uint32_t seq, uint16_t payload,
+			uint32_t tsval, uint8_t flags, uint16_t frag)
+{
+	uint16_t hlen = (family == 4 ? 20 : 40) + 32;
+	size_t ip = len + 5;
+	uint8_t a[16];
+	uint32_t sum = 0;
+
+	put16((uint16_t)(hlen + payload));
+	put16(gso);
+	put8(1);			/* the harness keeps the IPv4 checksum right */
+	if (family == 4) {
+		put8(0x45);
+		put8(0);
+		put16((uint16_t)(hlen + payload));
+		put16((uint16_t)(0x1234 + seq));	/* id */
+		put16(frag);
+		put8(64);
+		put8(6);
+		put16(0);
+		inet_pton(AF_INET, "10.9.0.2", a);
+		put(a, 4);
+		inet_pton(AF_INET, "10.9.0.1", a);
+		put(a, 4);
+		for (size_t i = 0; i < 20; i += 2)
+			sum += (uint32_t)(buf[ip + i] << 8 | buf[ip + i + 1]);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		buf[ip + 10] = (uint8_t)(~sum >> 8);
+		buf[ip + 11] = (uint8_t)~sum;
+	} else {
+		put32(0x60012345);
+		put16((uint16_t)(32 + payload));
+		put8(6);
+		put8(64);
+		inet_pton(AF_INET6, "fd09::2", a);
+		put(a, 16);
+		inet_pton(AF_INET6, "fd09::1", a);
+		put(a, 16);
+	}
+	put16(40000);
+	put16(5201);
+	put32(seq);
+	put32(7);
+	put8(8 << 4);
+	put8(flags);
+	put16(502);
+	put16(0x1234);			/* pseudo-header sum: any value */
+	put16(0);
+	put32(0x0101080a);
+	put32(tsval);
+	put32(tsval - 900);
+	for (uint16_t i = 0; i < payload; i++)
+		put8((uint8_t)(seq + i));
+}
+
+static void join_pkt(int family, uint16_t gso, uint32_t seq, uint16_t payload,
+		     uint32_t tsval, int psh)
+{
+	join_pkt_ex(family, gso, seq, payload, tsval, psh ? 0x18 : 0x10, 0x4000);
+}
+
+static void gen_join(void)
+{
+	uint32_t seq = 1000;
+
+	/* A PSH piece inside a run, and a partial segment last. */
+	for (int i = 0; i < 4; i++, seq += 300)
+		join_pkt(4, 100, seq, 300, 5000 + (uint32_t)i, i == 2);
+	join_pkt(4, 100, seq, 250, 5010, 0);
+	save("kjoin", "ipv4-runs");
+
+	seq = 0xfffffe00;		/* the sequence number wraps */
+	for (int i = 0; i < 3; i++, seq += 400)
+		join_pkt(6, 200, seq, 400, 0x7ffffffe + (uint32_t)i, 0);
+	save("kjoin", "ipv6-wrap");
+
+	/* Near misses: a gap, a timestamp going back, a partial segment
+	 * before the next piece, a packet without a segment size.
+	 */
+	seq = 1;
+	join_pkt(4, 100, seq, 300, 10, 0);
+	join_pkt(4, 100, seq + 301, 300, 11, 0);
+	join_pkt(4, 100, seq + 601, 300, 9, 0);
+	join_pkt(4, 100, seq + 901, 250, 12, 0);
+	join_pkt(4, 100, seq + 1151, 300, 13, 0);
+	put16(60);
+	put16(0);
+	put8(0);
+	ipv4(60, 0, "10.9.0.2", "10.9.0.1");
+	join_pkt(6, 100, 5, 300, 1, 0);
+	save("kjoin", "near-misses");
+
+	/* Pairs that must not join: no DF, then first pieces with flags a
+	 * receiver must see on their own segment (CWR, ECE, FIN, URG, no
+	 * ACK); then a PSH first piece, which may be joined.
+	 */
+	join_pkt_ex(4, 100, 1, 300, 1, 0x10, 0);
+	join_pkt_ex(4, 100, 301, 300, 1, 0x10, 0);
+	for (unsigned int i = 0; i < 5; i++) {
+		static const uint8_t first[] = { 0x90, 0x50, 0x11, 0x30, 0x00 };
+
+		join_pkt_ex(4, 100, 1000 * i, 300, 1, first[i], 0x4000);
+		join_pkt(4, 100, 1000 * i + 300, 300, 1, 0);
+	}
+	join_pkt(6, 100, 1, 300, 1, 1);
+	join_pkt(6, 100, 301, 300, 1, 0);
+	save("kjoin", "flags");
+
+	/* Twenty small pieces: the piece limit ends the first run. */
+	seq = 77;
+	for (int i = 0; i < 20; i++, seq += 200)
+		join_pkt(4, 100, seq, 200, 1, 0);
+	save("kjoin", "many-pieces");
+}
+
 static void set(struct prefix *p, int family, const char *a, unsigned int plen)
 {
 	memset(p, 0, sizeof(*p));
@@ -548,6 +670,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gen_kernel();
+	gen_join();
 	gen_control();
 	gen_text();
 	return 0;
