@@ -70,10 +70,6 @@ stop_sampler() {
 trap stop_sampler EXIT
 
 host_cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-accel="QEMU TCG"
-if [ "${LTUN_VM_KVM:-auto}" != 0 ] && "$src/selftests/vm/kvm-works.sh"; then
-	accel="QEMU KVM"
-fi
 commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
 	commit+="+dirty"
@@ -85,6 +81,11 @@ for kver in "$@"; do
 	[ -r "$src/build/$kver/kmod/ltun.ko" ] ||
 		{ echo "bench: no build/$kver/kmod/ltun.ko (make module KVER=$kver)" >&2; rc=1; continue; }
 	raw=$out/raw-$kver.jsonl
+	# the same choice run-vm.sh makes for this kernel
+	accel="QEMU TCG"
+	if [ "${LTUN_VM_KVM:-auto}" != 0 ] && "$src/selftests/vm/kvm-works.sh" "/boot/vmlinuz-$kver"; then
+		accel="QEMU KVM"
+	fi
 	log=$out/console-$kver.log
 	rm -f -- "$raw"
 	qlog=$out/qemu-count-$kver.txt

@@ -100,10 +100,10 @@ trap 'mv -f -- "$log" "$vmdir/console-$kver.log" 2>/dev/null; rm -rf -- "$run"' 
 	printf '\n'
 } >"$run/cmd"
 
-# KVM is used only if it can actually run a guest here (on the dev machines
-# /dev/kvm exists but cannot boot a stock kernel); TCG otherwise.
+# KVM is used only if it can actually boot this kernel here (on the dev
+# machines /dev/kvm exists but cannot boot a stock kernel); TCG otherwise.
 accel=(-accel tcg,thread=multi -cpu max)
-if [ "${LTUN_VM_KVM:-auto}" != 0 ] && "$here/kvm-works.sh"; then
+if [ "${LTUN_VM_KVM:-auto}" != 0 ] && "$here/kvm-works.sh" "$kernel"; then
 	accel=(-accel kvm -cpu host)
 fi
 
