@@ -6,7 +6,12 @@
  * through GRO after checking that its source belongs to this peer.
  *
  * Everything read here comes from the network: the frame parser and the
- * inner-header check live in frame.c, where they can be fuzzed alone.
+ * inner-header check live in frame.c, where they can be fuzzed alone, and
+ * so does the rule that joins consecutive super-packets of one TCP flow
+ * into one before GRO (which cannot: it never appends a packet longer than
+ * a segment). Under load a peer's packets arrive smaller than the sender's
+ * TCP could make them (its TSO sizing counts the tunnel's RTT), and every
+ * skb costs the stack the same whatever its size.
  *
  * A hub forwards between its peers here, without the IP stack: a packet
  * whose destination belongs to another peer goes straight to that peer's
@@ -14,8 +19,13 @@
  * Like a switch port, and unlike a router, this does not touch the TTL:
  * the peers share one tunnel subnet.
  */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
+#include <net/checksum.h>
+#include <net/ip6_checksum.h>
+#include <net/tcp.h>
 
 #include "device.h"
 #include "forward.h"
@@ -76,60 +86,147 @@ static struct sk_buff *ltun_rx_skb(struct ltun_peer *peer, const u8 *data,
 }
 
 /*
- * A copy of a GSO frame's super-packet, as a GSO skb: the IP and TCP
- * headers in a small linear head (where the checksum helpers and the GSO
- * code want them), the payload in order-0 pages, so that 64 KiB never
- * needs a high-order allocation. Its metadata is what ltun_gso_parse()
- * checked; SKB_GSO_DODGY tells the stack to recount the segments rather
- * than trust us, and the TCP checksum is left to whoever cuts it into
- * segments, as it would be for a packet this host sent itself.
+ * Make the first piece's headers describe the joined packet: its lengths,
+ * the IPv4 header checksum (updated, not recomputed, so that a wrong one
+ * stays wrong for the stack to refuse), PSH if a piece had it, and the TCP
+ * checksum's seed, the pseudo-header sum over the new length, which is
+ * what a stack cutting it into segments (to forward it) starts from.
  */
-static struct sk_buff *ltun_rx_gso_skb(struct ltun_peer *peer, const u8 *data,
-				       u32 len, u8 family, u16 gso_size,
-				       const struct ltun_gso *gso)
+static void ltun_rx_join_headers(struct sk_buff *skb,
+				 const struct ltun_join *join)
 {
+	struct tcphdr *th = tcp_hdr(skb);
+	u32 tcp_len = join->len - join->gso.thoff;
+
+	if (join->family == 4) {
+		struct iphdr *iph = ip_hdr(skb);
+		__be16 tot_len = htons(join->len);
+
+		csum_replace2(&iph->check, iph->tot_len, tot_len);
+		iph->tot_len = tot_len;
+		th->check = ~tcp_v4_check(tcp_len, iph->saddr, iph->daddr, 0);
+	} else {
+		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ip6h->payload_len = htons(join->len - sizeof(*ip6h));
+		th->check = ~tcp_v6_check(tcp_len, &ip6h->saddr, &ip6h->daddr,
+					  0);
+	}
+	if (join->psh)
+		th->psh = 1;
+}
+
+/*
+ * The skb for a run of super-packets (a run of one is a GSO frame's packet
+ * as it came): the IP and TCP headers in a small linear head (where the
+ * checksum helpers and the GSO code want them), the payloads in order-0
+ * pages, so that 64 KiB never needs a high-order allocation. Its metadata
+ * is what ltun_gso_parse() and ltun_join_add() checked; SKB_GSO_DODGY tells
+ * the stack to recount the segments rather than trust us, and the TCP
+ * checksum is left to whoever cuts it into segments, as it would be for a
+ * packet this host sent itself.
+ */
+static struct sk_buff *ltun_rx_join_skb(struct ltun_peer *peer,
+					const struct ltun_join *join)
+{
+	const struct ltun_gso *gso = &join->gso;
 	struct sk_buff *skb;
+	unsigned int i;
+	u32 off;
 	int err;
 
-	skb = alloc_skb_with_frags(NET_SKB_PAD + gso->hlen, len - gso->hlen,
-				   0, &err, GFP_ATOMIC);
+	skb = alloc_skb_with_frags(NET_SKB_PAD + gso->hlen,
+				   join->len - gso->hlen, 0, &err, GFP_ATOMIC);
 	if (unlikely(!skb)) {
-		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
+		ltun_rx_count(peer, LTUN_STAT_RX_OTHER_DROPS, join->n);
 		return NULL;
 	}
 	skb_reserve(skb, NET_SKB_PAD);
-	skb_put(skb, gso->hlen);
-	skb->data_len = len - gso->hlen;
-	skb->len = len;
-	if (WARN_ON_ONCE(skb_store_bits(skb, 0, data, len))) {
-		kfree_skb(skb);
-		ltun_rx_drop(peer, LTUN_STAT_RX_OTHER_DROPS);
-		return NULL;
+	skb_put_data(skb, join->pkt, gso->hlen);
+	skb->data_len = join->len - gso->hlen;
+	skb->len = join->len;
+	off = gso->hlen;
+	for (i = 0; i < join->n; i++) {
+		if (WARN_ON_ONCE(skb_store_bits(skb, off, join->payload[i],
+						join->payload_len[i]))) {
+			kfree_skb(skb);
+			ltun_rx_count(peer, LTUN_STAT_RX_OTHER_DROPS, join->n);
+			return NULL;
+		}
+		off += join->payload_len[i];
 	}
 	skb->dev = peer->ltun->dev;
-	skb->protocol = family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	skb->protocol = join->family == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
 	skb_reset_mac_header(skb);
 	skb_reset_network_header(skb);
 	skb_set_transport_header(skb, gso->thoff);
+	if (join->n > 1)
+		ltun_rx_join_headers(skb, join);
 	/* Cannot fail: the TCP header is inside the linear head. */
 	skb_partial_csum_set(skb, gso->thoff, offsetof(struct tcphdr, check));
-	skb_shinfo(skb)->gso_size = gso_size;
+	skb_shinfo(skb)->gso_size = join->gso_size;
 	skb_shinfo(skb)->gso_type = SKB_GSO_DODGY |
-		(family == 4 ? SKB_GSO_TCPV4 : SKB_GSO_TCPV6) |
+		(join->family == 4 ? SKB_GSO_TCPV4 : SKB_GSO_TCPV6) |
 		(gso->cwr ? SKB_GSO_TCP_ECN : 0);
 	skb_shinfo(skb)->gso_segs = 0;
 	return skb;
 }
 
-/* The skb for one received packet: a plain copy or a GSO super-packet. */
-static struct sk_buff *ltun_rx_new_skb(struct ltun_peer *peer,
-				       const struct ltun_frame *f, u8 family,
-				       const struct ltun_gso *gso)
+/**
+ * struct ltun_rx_pass - one pass over a connection's receive buffer
+ * @join: the open run of super-packets for this host; it points into the
+ *	buffer, so it is delivered before the pass ends
+ * @pkts: DATA packets accepted so far (those in @join included)
+ * @bytes: their payload bytes
+ *
+ * On the stack of ltun_rx_frames(), so nothing here is shared.
+ */
+struct ltun_rx_pass {
+	struct ltun_join join;
+	u64 pkts;
+	u64 bytes;
+};
+
+/*
+ * Deliver the open run, if any, here. Called before anything else is
+ * delivered here, so that a flow keeps its order, and at the end of every
+ * pass. Its pieces were counted as accepted when they joined; if the skb
+ * cannot be built they are counted as dropped instead.
+ */
+static void ltun_rx_join_flush(struct ltun_peer *peer,
+			       struct ltun_rx_pass *pass)
 {
-	if (gso)
-		return ltun_rx_gso_skb(peer, f->payload, f->len, family,
-				       f->gso_size, gso);
-	return ltun_rx_skb(peer, f->payload, f->len, family);
+	struct ltun_join *join = &pass->join;
+	struct sk_buff *skb;
+
+	if (!join->n)
+		return;
+	skb = ltun_rx_join_skb(peer, join);
+	if (skb) {
+		skb->pkt_type = PACKET_HOST;
+		gro_cells_receive(&peer->ltun->gro_cells, skb);
+	} else {
+		/* Every piece repeats the headers the run keeps once. */
+		pass->pkts -= join->n;
+		pass->bytes -= join->len + (join->n - 1) * join->gso.hlen;
+	}
+	join->n = 0;
+}
+
+/*
+ * A super-packet for this host: appended to the open run if it continues
+ * it, else the run is delivered and a new one starts with it.
+ */
+static void ltun_rx_join(struct ltun_peer *peer, struct ltun_rx_pass *pass,
+			 const struct ltun_frame *f, u8 family,
+			 const struct ltun_gso *gso)
+{
+	struct ltun_join *join = &pass->join;
+
+	if (ltun_join_add(join, f->payload, f->len, family, f->gso_size, gso))
+		return;
+	ltun_rx_join_flush(peer, pass);
+	ltun_join_start(join, f->payload, f->len, family, f->gso_size, gso);
 }
 
 /*
@@ -148,7 +245,15 @@ static bool ltun_rx_forward(struct ltun_peer *peer, struct ltun_peer *target,
 		ltun_rx_drop(peer, LTUN_STAT_ISOLATED);
 		return false;
 	}
-	skb = ltun_rx_new_skb(peer, f, family, gso);
+	if (gso) {
+		struct ltun_join one;
+
+		ltun_join_start(&one, f->payload, f->len, family, f->gso_size,
+				gso);
+		skb = ltun_rx_join_skb(peer, &one);
+	} else {
+		skb = ltun_rx_skb(peer, f->payload, f->len, family);
+	}
 	if (!skb)
 		return false;
 	ltun_stats_add(peer->stats, LTUN_STAT_FORWARDED, 1);
@@ -159,11 +264,13 @@ static bool ltun_rx_forward(struct ltun_peer *peer, struct ltun_peer *target,
 
 /*
  * Handle one DATA payload: drop it, forward it to another peer, or deliver
- * it here (and, for broadcast or multicast, to the other peers as well).
+ * it here (and, for broadcast or multicast, to the other peers as well). A
+ * super-packet for this host joins the run of @pass.
  * Context: bottom halves disabled.
  * Return: true if the packet was accepted.
  */
-static bool ltun_rx_packet(struct ltun_peer *peer, const struct ltun_frame *f)
+static bool ltun_rx_packet(struct ltun_peer *peer, const struct ltun_frame *f,
+			   struct ltun_rx_pass *pass)
 {
 	struct ltun_dev *ltun = peer->ltun;
 	u32 mtu = READ_ONCE(ltun->dev->mtu);
@@ -171,7 +278,7 @@ static bool ltun_rx_packet(struct ltun_peer *peer, const struct ltun_frame *f)
 	struct ltun_gso gso_buf, *gso = NULL;
 	struct ltun_inner inner;
 	struct sk_buff *skb;
-	bool ok = false;
+	bool flood, ok = false;
 	int err;
 
 	if (ltun_inner_parse(f->payload, f->len, &inner)) {
@@ -217,14 +324,22 @@ static bool ltun_rx_packet(struct ltun_peer *peer, const struct ltun_frame *f)
 		goto out;
 	}
 
-	if (ltun_is_flood_dst(ltun, inner.family, inner.daddr)) {
+	flood = ltun_is_flood_dst(ltun, inner.family, inner.daddr);
+	if (gso) {
 		/* TCP is never broadcast: a super-packet to such an
 		 * address is a lie.
 		 */
-		if (gso) {
+		if (flood) {
 			ltun_rx_drop(peer, LTUN_STAT_RX_INVALID);
 			goto out;
 		}
+		ltun_rx_join(peer, pass, f, inner.family, gso);
+		ok = true;
+		goto out;
+	}
+
+	ltun_rx_join_flush(peer, pass);
+	if (flood) {
 		if (READ_ONCE(ltun->isolate)) {
 			ltun_rx_drop(peer, LTUN_STAT_ISOLATED);
 		} else {
@@ -235,11 +350,10 @@ static bool ltun_rx_packet(struct ltun_peer *peer, const struct ltun_frame *f)
 		}
 	}
 
-	skb = ltun_rx_new_skb(peer, f, inner.family, gso);
+	skb = ltun_rx_skb(peer, f->payload, f->len, inner.family);
 	if (skb) {
 		skb->pkt_type = PACKET_HOST;
-		if (!gso)
-			skb->ip_summed = CHECKSUM_NONE;
+		skb->ip_summed = CHECKSUM_NONE;
 		gro_cells_receive(&ltun->gro_cells, skb);
 		ok = true;
 	}
@@ -255,7 +369,8 @@ out:
  */
 static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 {
-	u64 pkts = 0, bytes = 0, keepalives = 0, unknown = 0;
+	struct ltun_rx_pass pass = { .join.n = 0, .pkts = 0, .bytes = 0 };
+	u64 keepalives = 0, unknown = 0;
 	const u8 *p = conn->rx_buf;
 	size_t left = conn->rx_fill;
 	enum ltun_frame_status st;
@@ -266,9 +381,9 @@ static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 	while ((st = ltun_frame_parse(p, left, &f)) == LTUN_FRAME_OK) {
 		switch (f.type) {
 		case LTUN_WIRE_DATA:
-			if (ltun_rx_packet(peer, &f)) {
-				pkts++;
-				bytes += f.len;
+			if (ltun_rx_packet(peer, &f, &pass)) {
+				pass.pkts++;
+				pass.bytes += f.len;
 			}
 			break;
 		case LTUN_WIRE_KEEPALIVE:
@@ -286,14 +401,15 @@ static int ltun_rx_frames(struct ltun_peer *peer, struct ltun_conn *conn)
 		p += LTUN_FRAME_HDR_LEN + f.len;
 		left -= LTUN_FRAME_HDR_LEN + f.len;
 	}
+	ltun_rx_join_flush(peer, &pass);
 	/* Counted once per read rather than per frame: a flood of tiny
 	 * frames costs no more in counters than a few big ones.
 	 */
-	if (pkts) {
-		ltun_stats_add2(peer->stats, LTUN_STAT_RX_PACKETS, pkts,
-				LTUN_STAT_RX_BYTES, bytes);
-		ltun_stats_add2(peer->ltun->stats, LTUN_STAT_RX_PACKETS, pkts,
-				LTUN_STAT_RX_BYTES, bytes);
+	if (pass.pkts) {
+		ltun_stats_add2(peer->stats, LTUN_STAT_RX_PACKETS, pass.pkts,
+				LTUN_STAT_RX_BYTES, pass.bytes);
+		ltun_stats_add2(peer->ltun->stats, LTUN_STAT_RX_PACKETS,
+				pass.pkts, LTUN_STAT_RX_BYTES, pass.bytes);
 	}
 	if (keepalives)
 		ltun_rx_count(peer, LTUN_STAT_RX_KEEPALIVES, keepalives);

@@ -28,6 +28,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tls.h>
@@ -789,6 +791,150 @@ TEST_F(hostile, gso_segment_over_mtu)
 		      LTUN_STATS_A_RX_TOO_BIG);
 	EXPECT_EQ(0, peer_stat(&self->nl, self->ifindex, self->good_id,
 			       LTUN_STATS_A_FORWARDED));
+}
+
+/* --- joining super-packets ---------------------------------------------- */
+
+#define JOIN_GSO	1000
+#define JOIN_PLEN	3000
+#define JOIN_HLEN	(20 + 32)
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * A GSO frame (header and packet) at buf: 10.9.0.2:40000 -> 10.9.0.1:5201,
+ * sequence seq, JOIN_PLEN payload bytes numbered by their sequence, a NOP
+ * NOP timestamp option, ACK (and PSH if psh), the IP ID taken from seq.
+ * Return: the frame's length.
+ */
+static size_t join_frame(uint8_t *buf, uint32_t seq, uint32_t tsval, bool psh)
+{
+	struct iphdr *ip = (struct iphdr *)(buf + sizeof(struct ltun_wire_hdr));
+	uint8_t *th = (uint8_t *)ip + 20;
+	struct ltun_wire_hdr h = { .type = LTUN_WIRE_DATA,
+				   .flags = LTUN_WIRE_F_GSO,
+				   .reserved = htons(JOIN_GSO) };
+	size_t len = build_tcp4((uint8_t *)ip, "10.9.0.2", "10.9.0.1", 8,
+				JOIN_PLEN);
+
+	h.len = htonl((uint32_t)len);
+	memcpy(buf, &h, sizeof(h));
+	ip->id = htons((uint16_t)seq);
+	ip->check = 0;
+	ip->check = csum16(ip, sizeof(*ip));
+	put_be32(th + 4, seq);
+	put_be32(th + 8, 1);
+	th[13] = psh ? 0x18 : 0x10;
+	put_be32(th + 20, 0x0101080a);
+	put_be32(th + 24, tsval);
+	put_be32(th + 28, 77);
+	for (size_t i = 0; i < JOIN_PLEN; i++)
+		th[32 + i] = (uint8_t)((seq + i) * 13 + ((seq + i) >> 8));
+	return sizeof(h) + len;
+}
+
+/* Next TCP packet from 10.9.0.2 received on the device: length or -1. */
+static ssize_t capture_next(int ps, uint8_t *buf, size_t max, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = ps, .events = POLLIN };
+	struct sockaddr_ll from;
+	socklen_t flen;
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -1;
+		flen = sizeof(from);
+		n = recvfrom(ps, buf, max, MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			return -1;
+		if (from.sll_pkttype != PACKET_OUTGOING && n >= 40 &&
+		    buf[9] == IPPROTO_TCP && !memcmp(buf + 12, "\x0a\x09\x00\x02", 4))
+			return n;
+	}
+}
+
+/* The TCP checksum field of a CHECKSUM_PARTIAL packet: the pseudo-header sum. */
+static uint16_t pseudo_sum(const uint8_t *ip, size_t tcp_len)
+{
+	uint32_t sum = IPPROTO_TCP + (uint32_t)tcp_len;
+
+	for (int i = 12; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * Consecutive super-packets of one flow that arrive in one record reach
+ * the stack as one packet (one skb for GRO instead of three): a packet
+ * socket on the device sees one packet whose headers are the first's,
+ * made to describe the whole (lengths, IPv4 checksum, PSH from the middle
+ * piece, which does not end the run, the TCP pseudo-header sum), and
+ * whose payload is the three payloads in order. A gap in the sequence
+ * keeps two packets apart.
+ */
+TEST_F(hostile, gso_join)
+{
+	static uint8_t frames[4 * (8 + JOIN_HLEN + JOIN_PLEN)], got[65536];
+	const size_t jlen = JOIN_HLEN + 3 * JOIN_PLEN;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL) };
+	size_t off = 0, bad;
+	uint32_t id;
+	ssize_t n;
+	int h[2], ps;
+
+	ps = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
+	ASSERT_LE(0, ps) TH_LOG("packet socket: %m");
+	sll.sll_ifindex = (int)self->ifindex;
+	ASSERT_EQ(0, bind(ps, (struct sockaddr *)&sll, sizeof(sll)));
+	ASSERT_EQ(0, attach(_metadata, &self->nl, self->ifindex, h, "10.9.0.2",
+			    0, false, &id));
+
+	/* One write, one record: the kernel reads all three at once. */
+	off += join_frame(frames + off, 1000, 50, false);
+	off += join_frame(frames + off, 1000 + JOIN_PLEN, 51, true);
+	off += join_frame(frames + off, 1000 + 2 * JOIN_PLEN, 51, false);
+	ASSERT_EQ(0, send_all(h[1], frames, off));
+
+	n = capture_next(ps, got, sizeof(got), 3000);
+	ASSERT_EQ((ssize_t)jlen, n) TH_LOG("not joined: first packet %zd bytes", n);
+	EXPECT_EQ(jlen, (size_t)(got[2] << 8 | got[3]));
+	EXPECT_EQ(0, csum16(got, 20)) TH_LOG("IPv4 header checksum wrong");
+	EXPECT_EQ(1000, got[4] << 8 | got[5]) TH_LOG("not the first piece's IP ID");
+	EXPECT_EQ(1000u, (uint32_t)got[24] << 24 | got[25] << 16 | got[26] << 8 | got[27]);
+	EXPECT_EQ(0x18, got[20 + 13]) TH_LOG("flags %#x", got[20 + 13]);
+	EXPECT_EQ(50, got[20 + 27]) TH_LOG("not the first piece's TSval");
+	EXPECT_EQ(pseudo_sum(got, jlen - 20), got[36] << 8 | got[37]);
+	for (bad = 0; bad < 3 * JOIN_PLEN; bad++)
+		if (got[JOIN_HLEN + bad] !=
+		    (uint8_t)((1000 + bad) * 13 + ((1000 + bad) >> 8)))
+			break;
+	EXPECT_EQ(3 * JOIN_PLEN, bad) TH_LOG("payload differs at byte %zu", bad);
+	EXPECT_EQ(-1, capture_next(ps, got, sizeof(got), 300))
+		TH_LOG("a piece arrived on its own as well");
+	EXPECT_EQ(3u, peer_stat(&self->nl, self->ifindex, id,
+				LTUN_STATS_A_RX_PACKETS));
+
+	/* A byte missing between two pieces: two packets, as sent. */
+	off = join_frame(frames, 20000, 60, false);
+	off += join_frame(frames + off, 20000 + JOIN_PLEN + 1, 60, false);
+	ASSERT_EQ(0, send_all(h[1], frames, off));
+	EXPECT_EQ((ssize_t)(JOIN_HLEN + JOIN_PLEN), capture_next(ps, got, sizeof(got), 3000));
+	EXPECT_EQ((ssize_t)(JOIN_HLEN + JOIN_PLEN), capture_next(ps, got, sizeof(got), 3000));
+
+	close(ps);
+	close(h[1]);
+	ASSERT_GOOD_PEER_WORKS();
 }
 
 #define GSO_XFER_BYTES (4u << 20)
