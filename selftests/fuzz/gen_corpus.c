@@ -89,22 +89,49 @@ static void hdr(uint8_t type, uint8_t flags, uint16_t reserved, uint32_t plen)
 	put32(plen);
 }
 
-/* An IPv4 packet of total bytes (>= 20 + 4 * opt_words), UDP-ish payload. */
-static void ipv4(uint16_t total, unsigned int opt_words, const char *src, const char *dst)
+/*
+ * An IPv4 header of 5 + opt_words words (the options are for the caller
+ * to add), TTL 64, checksum 0.
+ */
+static void ip4h(unsigned int opt_words, uint16_t total, uint16_t id, uint16_t frag,
+		 uint8_t proto, const char *src, const char *dst)
 {
 	uint8_t a[4];
 
 	put8((uint8_t)(0x40 | (5 + opt_words)));
 	put8(0);
 	put16(total);
-	put32(0x12344000);		/* id, DF */
+	put16(id);
+	put16(frag);
 	put8(64);
-	put8(17);
+	put8(proto);
 	put16(0);
 	inet_pton(AF_INET, src, a);
 	put(a, 4);
 	inet_pton(AF_INET, dst, a);
 	put(a, 4);
+}
+
+/* An IPv6 header (the first word given: version, class, flow), hop limit 64. */
+static void ip6h(uint32_t word0, uint16_t payload, uint8_t proto, const char *src,
+		 const char *dst)
+{
+	uint8_t a[16];
+
+	put32(word0);
+	put16(payload);
+	put8(proto);
+	put8(64);
+	inet_pton(AF_INET6, src, a);
+	put(a, 16);
+	inet_pton(AF_INET6, dst, a);
+	put(a, 16);
+}
+
+/* An IPv4 packet of total bytes (>= 20 + 4 * opt_words), UDP-ish payload. */
+static void ipv4(uint16_t total, unsigned int opt_words, const char *src, const char *dst)
+{
+	ip4h(opt_words, total, 0x1234, 0x4000, 17, src, dst);
 	for (unsigned int i = 0; i < opt_words; i++)
 		put32(0x01010101);	/* NOPs */
 	for (size_t i = 20 + 4 * opt_words; i < total; i++)
@@ -113,16 +140,7 @@ static void ipv4(uint16_t total, unsigned int opt_words, const char *src, const 
 
 static void ipv6(uint16_t payload, const char *src, const char *dst)
 {
-	uint8_t a[16];
-
-	put32(0x60000000);
-	put16(payload);
-	put8(17);
-	put8(64);
-	inet_pton(AF_INET6, src, a);
-	put(a, 16);
-	inet_pton(AF_INET6, dst, a);
-	put(a, 16);
+	ip6h(0x60000000, payload, 17, src, dst);
 	for (size_t i = 0; i < payload; i++)
 		put8((uint8_t)i);
 }
@@ -146,19 +164,7 @@ static void tcph(unsigned int doff)
 /* An IPv4 TCP packet of total bytes, headers included. */
 static void tcp4(uint16_t total, unsigned int doff)
 {
-	uint8_t a[4];
-
-	put8(0x45);
-	put8(0);
-	put16(total);
-	put32(0x12344000);		/* id, DF */
-	put8(64);
-	put8(6);
-	put16(0);
-	inet_pton(AF_INET, "10.9.0.2", a);
-	put(a, 4);
-	inet_pton(AF_INET, "10.9.0.1", a);
-	put(a, 4);
+	ip4h(0, total, 0x1234, 0x4000, 6, "10.9.0.2", "10.9.0.1");
 	tcph(doff);
 	for (size_t i = 20 + 4 * doff; i < total; i++)
 		put8((uint8_t)i);
@@ -167,16 +173,7 @@ static void tcp4(uint16_t total, unsigned int doff)
 /* An IPv6 TCP packet with payload bytes after the fixed header. */
 static void tcp6(uint16_t payload, unsigned int doff)
 {
-	uint8_t a[16];
-
-	put32(0x60000000);
-	put16(payload);
-	put8(6);
-	put8(64);
-	inet_pton(AF_INET6, "fd09::2", a);
-	put(a, 16);
-	inet_pton(AF_INET6, "fd09::1", a);
-	put(a, 16);
+	ip6h(0x60000000, payload, 6, "fd09::2", "fd09::1");
 	tcph(doff);
 	for (size_t i = 4 * doff; i < payload; i++)
 		put8((uint8_t)i);
@@ -303,25 +300,14 @@ static void join_pkt_ex(int family, uint16_t gso, uint32_t seq, uint16_t payload
 {
 	uint16_t hlen = (family == 4 ? 20 : 40) + 32;
 	size_t ip = len + 5;
-	uint8_t a[16];
 	uint32_t sum = 0;
 
 	put16((uint16_t)(hlen + payload));
 	put16(gso);
 	put8(1);			/* the harness keeps the IPv4 checksum right */
 	if (family == 4) {
-		put8(0x45);
-		put8(0);
-		put16((uint16_t)(hlen + payload));
-		put16((uint16_t)(0x1234 + seq));	/* id */
-		put16(frag);
-		put8(64);
-		put8(6);
-		put16(0);
-		inet_pton(AF_INET, "10.9.0.2", a);
-		put(a, 4);
-		inet_pton(AF_INET, "10.9.0.1", a);
-		put(a, 4);
+		ip4h(0, (uint16_t)(hlen + payload), (uint16_t)(0x1234 + seq), frag, 6,
+		     "10.9.0.2", "10.9.0.1");
 		for (size_t i = 0; i < 20; i += 2)
 			sum += (uint32_t)(buf[ip + i] << 8 | buf[ip + i + 1]);
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -329,14 +315,7 @@ static void join_pkt_ex(int family, uint16_t gso, uint32_t seq, uint16_t payload
 		buf[ip + 10] = (uint8_t)(~sum >> 8);
 		buf[ip + 11] = (uint8_t)~sum;
 	} else {
-		put32(0x60012345);
-		put16((uint16_t)(32 + payload));
-		put8(6);
-		put8(64);
-		inet_pton(AF_INET6, "fd09::2", a);
-		put(a, 16);
-		inet_pton(AF_INET6, "fd09::1", a);
-		put(a, 16);
+		ip6h(0x60012345, (uint16_t)(32 + payload), 6, "fd09::2", "fd09::1");
 	}
 	put16(40000);
 	put16(5201);
