@@ -747,9 +747,16 @@ static int ltun_nl_peer_get_dumpit(struct sk_buff *skb,
 	mutex_unlock(&ltun->lock);
 	dev_put(dev);
 
-	/* A peer that does not fit an empty message would loop forever. */
-	if (err && !skb->len)
+	/*
+	 * A peer that does not fit an empty message would loop forever: it
+	 * grew (or came) after ltun_nl_peer_get_start() sized the messages.
+	 * A new dump sizes them again.
+	 */
+	if (err && !skb->len) {
+		NL_SET_ERR_MSG_MOD(cb->extack,
+				   "a peer grew during the dump; dump again");
 		return err;
+	}
 	cb->args[0] = err ? id : id + 1;
 	return skb->len;
 }

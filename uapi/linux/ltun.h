@@ -32,7 +32,9 @@
  *	the reply carries the new peer's %LTUN_PEER_A_ID
  * @LTUN_CMD_PEER_DEL: remove the peer %LTUN_PEER_A_ID and close its socket
  * @LTUN_CMD_PEER_GET: peer attributes and statistics (do: by id, dump: all
- *	peers of the device)
+ *	peers of the device). A dump ends with EMSGSIZE in one case: a peer's
+ *	%LTUN_PEER_A_ALLOWED_IPS grew (or a big peer came) while it ran, past
+ *	the message size the dump chose at its start; dump again.
  * @LTUN_CMD_PEER_DEL_NTF: multicast on %LTUN_MCGRP_PEERS when a peer is
  *	removed, with %LTUN_PEER_A_ID and %LTUN_PEER_A_DEL_REASON
  * @LTUN_CMD_PEER_SET: change a live peer without dropping it: replace its
