@@ -2,8 +2,8 @@
 /*
  * Parsing of bytes received from a peer: the frame header and the inner IP
  * header; and the rule that joins consecutive super-packets of one TCP flow
- * into one (struct ltun_join). Pure functions over a byte buffer, no kernel state, so the same
- * file can be built in userspace for fuzzing.
+ * into one (struct ltun_join). Pure functions over a byte buffer, no kernel
+ * state, so the same file can be built in userspace for fuzzing.
  */
 #ifndef _LTUN_FRAME_H
 #define _LTUN_FRAME_H
