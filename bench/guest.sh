@@ -594,8 +594,21 @@ hub_tso_log() {
 	done
 }
 hub_connected() { [[ $(<"$1") == *'ktls_stream: connected'* ]]; }
+# hub_minrtt N: the median, over the first N clients' inner data
+# connections, of the lowest RTT each has seen (us, from ss): what TCP
+# sizes their super-packets by (bench/README, row 5). Empty if none.
+hub_minrtt() {
+	local i v all=()
+	for i in $(seq "$1"); do
+		v=$(ip netns exec "$(hub_ns "$i")" ss -tinH state established "( dport = :$HUB_DATA )" 2>/dev/null |
+			grep -o 'minrtt:[0-9.]*' | head -n1)
+		[ -z "$v" ] || all+=("${v#minrtt:}")
+	done
+	[ ${#all[@]} -gt 0 ] || return 0
+	printf '%s\n' "${all[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] * 1000 }'
+}
 hub_row() {
-	local n=$1 rep=$2 native=${3:-} i pids=() pid ppid ok=1 p50 p99 mean loss m1 mk ma
+	local n=$1 rep=$2 native=${3:-} i pids=() pid ppid ok=1 p50 p99 mean loss m1 mk ma minrtt=
 	local go=$LTUN_TMP/hub-go id=hub-$1 tag="hub $1" def
 	W_DEV='' W_CPU='' W_ERR=''
 	rm -f -- "$go"
@@ -623,6 +636,7 @@ hub_row() {
 			"$HUB_SRV" >"$LTUN_TMP/hub-ping.log" 2>&1
 		dev_window lth "${pids[@]}" || ok=
 		m1=$(meminfo_kb)
+		minrtt=$(hub_minrtt "$n")
 		wait_pid "$ppid" $((WARM + SEC + 30))
 	fi
 	for pid in "${pids[@]}"; do bg_stop "$pid"; done
@@ -637,8 +651,8 @@ hub_row() {
 	fi
 	read -r p50 p99 mean loss <<<"$(ping_stats "$LTUN_TMP/hub-ping.log")"
 	emit "$id" "$rep" dev_mbps="$W_DEV" cpu="$W_CPU" ping_mean="$mean" ping_p99="$p99" ping_loss="$loss" \
-		${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"}
-	say "$tag #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB"
+		${W_PKT:+pkt_bytes="$W_PKT"} ${W_RET:+ret_per_mb="$W_RET"} ${minrtt:+min_rtt_us="$minrtt"}
+	say "$tag #$rep: $W_DEV Mbit/s total (lth rx), cpu $W_CPU%, ping mean $mean ms p99 $p99 ms, packets ${W_PKT:-?} B, ${W_RET:-?} back per MB, inner min RTT ${minrtt:-?} us"
 	[ -z "$native" ] || return 0
 	# kernel memory per loaded peer: what an idle one costs (measured
 	# once, against the baseline before any client) plus what the load

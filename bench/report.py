@@ -139,7 +139,8 @@ def build(meta, end, samples, host):
         rows[rid] = {"label": label, "unit": "Mbit/s total", "clients": n,
                      **row_summary(samples.get(rid, []),
                                    ["dev_mbps", "cpu", "ping_mean", "ping_p99",
-                                    "ping_loss", "pkt_bytes", "ret_per_mb"])}
+                                    "ping_loss", "pkt_bytes", "ret_per_mb",
+                                    "min_rtt_us"])}
     for rid, label in (("mem-idle", "7 per idle peer"), ("mem-loaded", "7 per loaded peer")):
         rows[rid] = {"label": label, "unit": "kB",
                      **row_summary(samples.get(rid, []),
@@ -312,15 +313,17 @@ def render(doc, md=False):
         row = rows[rid]
         if "dev_mbps" not in row and "notes" in row:
             lines.append([f"{row['label']} (n/a: {'; '.join(row['notes'])})",
-                          "-", "-", "-", "-", "-", "-"])
+                          "-", "-", "-", "-", "-", "-", "-"])
             continue
         lines.append([row["label"], cell(row.get("dev_mbps")), cell(row.get("cpu"), 0),
                       cell(row.get("ping_mean"), 2), cell(row.get("ping_p99"), 2),
-                      cell(row.get("pkt_bytes"), 0), cell(row.get("ret_per_mb"), 0)])
+                      cell(row.get("pkt_bytes"), 0), cell(row.get("ret_per_mb"), 0),
+                      cell(row.get("min_rtt_us"), 0)])
     table("Hub: N clients send to the server at once, one stream each (total: IP bytes "
-          "received by the server's device; packet sizes and packets back as above)",
+          "received by the server's device; packet sizes, packets back and inner min RTT "
+          "as above)",
           ["row", "total Mbit/s", "CPU %", "ping mean ms", "ping p99 ms", "packet B",
-           "back per MB"], lines)
+           "back per MB", "inner min RTT us"], lines)
 
     lines = []
     for rid, label in LAT_ROWS:
