@@ -19,6 +19,7 @@
 # tests.list: one test per line, a path relative to selftests/ of an
 # executable, optionally followed by "timeout=SECONDS"; '#' starts a
 # comment.  Exit status 0 = pass, 4 (KSFT_SKIP) = skip, anything else fails.
+# A test during which any program dumped core fails too (cores_check).
 #
 # Each test runs with cwd selftests/, stdin /dev/null, in its own process
 # group (killed afterwards, so stray background jobs cannot leak into the
@@ -131,6 +132,42 @@ drain_kmsg() {
 	fi
 }
 
+# A program that crashes during a test (SIGSEGV, SIGABRT, ...) fails the
+# test even when the test itself did not notice, e.g. a forked server child
+# whose client only saw its connection reset. The kernel logs a "traps:" or
+# "segfault at" line for some of these, rate-limited, and only an address;
+# the core says where. cores_check prints each new core's registers and
+# backtrace (gdb, when installed) and keeps the first few under
+# build/vm/cores/ on the host. %E names the program by its path, so gdb
+# finds its symbols while the test's own copy (in LTUN_TMP) still exists.
+cores=/run/ltun-vm/cores
+keep_cores=$src/build/vm/cores
+cores_check() {
+	local c exe found=1
+	for c in "$cores"/core.*; do
+		[ -e "$c" ] || continue
+		found=0
+		exe=${c#"$cores"/core.*.}
+		exe=${exe//!//}
+		echo "# a program dumped core during $1: $exe (${c##*/})"
+		if command -v gdb >/dev/null; then
+			# shellcheck disable=SC2016 # $pc is gdb's, not ours
+			gdb -q -batch -nx -ex 'info registers rip rsp rax rbx rcx rdx rsi rdi' \
+				-ex 'x/4i $pc' -ex 'bt 24' \
+				"$exe" "$c" 2>&1 |
+				grep -v '^\[New LWP\|^warning: Can.t open file' | head -n 60 | comment
+		else
+			echo "# (no gdb in the guest: install it for a backtrace)"
+		fi
+		mkdir -p "$keep_cores"
+		if [ "$(find "$keep_cores" -name 'core.*' | wc -l)" -lt 4 ]; then
+			mv -- "$c" "$keep_cores/" && echo "# kept as build/vm/cores/${c##*/}"
+		fi
+		rm -f -- "$c"
+	done
+	return "$found"
+}
+
 # kmemleak_scan NAME: scan (twice: an object is reported only when two
 # scans in a row found it unreferenced), print every suspected leak as
 # comments attributed to NAME, clear the list.  Any leak, or kmemleak
@@ -188,7 +225,7 @@ cleanup_after_test() {
 
 # run_test PATH TIMEOUT: run one test, print its TAP line.
 run_test() {
-	local path=$1 tmo=$2 exe=$src/selftests/$1 tmpd out tpid rc=0
+	local path=$1 tmo=$2 exe=$src/selftests/$1 tmpd out tpid rc=0 crashed=
 	local t0=$SECONDS
 	if [ ! -x "$exe" ] || [ -d "$exe" ]; then
 		echo "# $exe is missing or not executable (make selftests?)"
@@ -220,6 +257,9 @@ run_test() {
 	kill -KILL -- "-$tpid" 2>/dev/null || true
 
 	drain_kmsg "$path"
+	if cores_check "$path" && [ "$rc" = 0 ]; then
+		crashed=1
+	fi
 	cleanup_after_test
 	kmemleak_scan "$path"
 	if ! module_loaded; then
@@ -231,14 +271,17 @@ run_test() {
 	echo "# --- $path: exit $rc after $((SECONDS - t0))s"
 
 	case $rc in
-	0) tap OK "$path" ;;
+	0) if [ -n "$crashed" ]; then tap FAIL "$path" "a program dumped core"; else tap OK "$path"; fi ;;
 	4) tap SKIP "$path" ;;
 	124 | 137) tap FAIL "$path" "timed out after ${tmo}s" ;;
 	*) tap FAIL "$path" "exit status $rc" ;;
 	esac
 }
 
-mkdir -p /run/ltun-vm
+mkdir -p /run/ltun-vm "$cores"
+# Every test and what it starts inherits this limit.
+ulimit -c unlimited
+echo "$cores/core.%p.%E" >/proc/sys/kernel/core_pattern
 
 # Under TCG, a CPU can execute a stale int3 that the kernel's live code
 # patching (static keys) left behind, and oops: seen once, in
