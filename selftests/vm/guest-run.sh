@@ -142,11 +142,13 @@ drain_kmsg() {
 # finds its symbols while the test's own copy (in LTUN_TMP) still exists.
 cores=/run/ltun-vm/cores
 keep_cores=$src/build/vm/cores
+
+# cores_check NAME: report and clear the cores of test NAME; 0 if it had any.
 cores_check() {
-	local c exe found=1
+	local c exe none=1
 	for c in "$cores"/core.*; do
 		[ -e "$c" ] || continue
-		found=0
+		none=0
 		exe=${c#"$cores"/core.*.}
 		exe=${exe//!//}
 		echo "# a program dumped core during $1: $exe (${c##*/})"
@@ -161,11 +163,13 @@ cores_check() {
 		fi
 		mkdir -p "$keep_cores"
 		if [ "$(find "$keep_cores" -name 'core.*' | wc -l)" -lt 4 ]; then
-			mv -- "$c" "$keep_cores/" && echo "# kept as build/vm/cores/${c##*/}"
+			# named by kernel too: pids repeat from one fresh VM to the next
+			mv -- "$c" "$keep_cores/$kver.${c##*/}" &&
+				echo "# kept as build/vm/cores/$kver.${c##*/}"
 		fi
 		rm -f -- "$c"
 	done
-	return "$found"
+	return "$none"
 }
 
 # kmemleak_scan NAME: scan (twice: an object is reported only when two
@@ -257,7 +261,7 @@ run_test() {
 	kill -KILL -- "-$tpid" 2>/dev/null || true
 
 	drain_kmsg "$path"
-	if cores_check "$path" && [ "$rc" = 0 ]; then
+	if cores_check "$path"; then
 		crashed=1
 	fi
 	cleanup_after_test
@@ -270,9 +274,14 @@ run_test() {
 	rm -rf -- "$tmpd" "$out"
 	echo "# --- $path: exit $rc after $((SECONDS - t0))s"
 
+	# A crash fails a test that passed or skipped; a failure says its own why.
+	if [ -n "$crashed" ] && { [ "$rc" = 0 ] || [ "$rc" = 4 ]; }; then
+		rc=core
+	fi
 	case $rc in
-	0) if [ -n "$crashed" ]; then tap FAIL "$path" "a program dumped core"; else tap OK "$path"; fi ;;
+	0) tap OK "$path" ;;
 	4) tap SKIP "$path" ;;
+	core) tap FAIL "$path" "a program dumped core" ;;
 	124 | 137) tap FAIL "$path" "timed out after ${tmo}s" ;;
 	*) tap FAIL "$path" "exit status $rc" ;;
 	esac
