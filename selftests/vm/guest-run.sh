@@ -137,9 +137,11 @@ drain_kmsg() {
 # whose client only saw its connection reset. The kernel logs a "traps:" or
 # "segfault at" line for some of these, rate-limited, and only an address;
 # the core says where. cores_check prints each new core's registers and
-# backtrace (gdb, when installed) and keeps the first few under
-# build/vm/cores/ on the host. %E names the program by its path, so gdb
-# finds its symbols while the test's own copy (in LTUN_TMP) still exists.
+# backtrace (gdb, when installed) and keeps the first four of this run
+# under build/vm/cores/ on the host, named by kernel (pids repeat from one
+# fresh VM to the next); the run starts by removing its kernel's old ones.
+# %E names the program by its path, so gdb finds its symbols while the
+# test's own copy (in LTUN_TMP) still exists.
 cores=/run/ltun-vm/cores
 keep_cores=$src/build/vm/cores
 
@@ -161,9 +163,7 @@ cores_check() {
 		else
 			echo "# (no gdb in the guest: install it for a backtrace)"
 		fi
-		mkdir -p "$keep_cores"
-		if [ "$(find "$keep_cores" -name 'core.*' | wc -l)" -lt 4 ]; then
-			# named by kernel too: pids repeat from one fresh VM to the next
+		if [ "$(find "$keep_cores" -name "$kver.core.*" | wc -l)" -lt 4 ]; then
 			mv -- "$c" "$keep_cores/$kver.${c##*/}" &&
 				echo "# kept as build/vm/cores/$kver.${c##*/}"
 		fi
@@ -287,7 +287,8 @@ run_test() {
 	esac
 }
 
-mkdir -p /run/ltun-vm "$cores"
+mkdir -p /run/ltun-vm "$cores" "$keep_cores"
+rm -f -- "$keep_cores/$kver".core.*
 # Every test and what it starts inherits this limit.
 ulimit -c unlimited
 echo "$cores/core.%p.%E" >/proc/sys/kernel/core_pattern
